@@ -1,0 +1,82 @@
+"""WasteEx configuration: one class per environment.
+
+Every upper-case setting can be overridden by an environment variable of the
+same name prefixed with ``WASTEEX_`` (``WASTEEX_DATABASE_URL``,
+``WASTEEX_SECRET_KEY``, ``WASTEEX_REDIS_URL`` ...); see ``wasteex.app``.
+"""
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-secret-not-for-production"
+
+
+class Config:
+    SECRET_KEY = DEV_SECRET_KEY
+    # None means: a SQLite file inside the instance folder (filled in by the factory).
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    API_MAX_JSON_BYTES = 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+
+    PASSWORD_MIN_LENGTH = 12
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = 900  # seconds
+    API_TOKEN_LIFETIME = timedelta(days=30)
+    # "memory://" in one process; production points this at Redis so that
+    # every gunicorn worker shares the counters (FIELD_NOTES.md).
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    # Geocoding through geopy's Nominatim only when explicitly enabled; the
+    # offline gazetteer always works.
+    GEOCODER: str | None = None
+
+    API_TITLE = "WasteEx API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = None
+    OPENAPI_SWAGGER_UI_PATH = None
+
+    PAGE_SIZE = 20
+    SEED_DEMO_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = True
+    # Tests do not need a memory-hard KDF at full strength.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    SEED_DEMO_ALLOWED = False
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,1 @@
+"""Users, memberships in enterprises, sessions and API tokens."""

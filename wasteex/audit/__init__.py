@@ -1,0 +1,1 @@
+"""The event log: every change to business data leaves a row here."""

@@ -1,0 +1,29 @@
+"""Flask CLI commands: demo data and the matcher's file interface."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the demo Ordos (enterprises, sites, users) once; a second run changes nothing."""
+    from wasteex.demo.seed import seed_demo
+    from wasteex.extensions import db
+
+    if not current_app.config.get("SEED_DEMO_ALLOWED"):
+        raise click.ClickException("seed-demo refuses to run in production.")
+    created = seed_demo()
+    db.session.commit()
+    click.echo("Demo data created." if created else "Demo data already present; nothing changed.")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    try:
+        from wasteex.matching.cli import match_file_command
+    except ImportError:  # the matcher lands in its own slice
+        return
+    app.cli.add_command(match_file_command)

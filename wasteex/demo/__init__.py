@@ -1,0 +1,1 @@
+"""Demo data for a believable Ordos (invented figures; DOMAIN.md §8)."""

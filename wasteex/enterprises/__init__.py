@@ -1,0 +1,1 @@
+"""Enterprises, their sites and their MEE facility codes."""

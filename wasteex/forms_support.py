@@ -1,0 +1,28 @@
+"""Bridges between WTForms and domain errors, shared by every HTML view."""
+from __future__ import annotations
+
+from flask import request
+from flask_wtf import FlaskForm
+
+from wasteex.errors import ValidationFailed
+
+
+def attach_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    """Show a service's field errors next to the fields; others go to the form top."""
+    for field_name, messages in error.fields.items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            form.form_errors.append(" ".join(messages))
+    if not error.fields:
+        form.form_errors.append(error.message)
+
+
+def form_data(form: FlaskForm, *exclude: str) -> dict:
+    return {k: v for k, v in form.data.items() if k not in {"csrf_token", "submit", *exclude}}
+
+
+def page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() else 1

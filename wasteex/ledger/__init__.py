@@ -1,0 +1,1 @@
+"""Ledger: full-lifecycle waste records, hash chain and utilisation rates."""

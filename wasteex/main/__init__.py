@@ -1,0 +1,1 @@
+"""The home page and other pages that belong to no single concept."""

@@ -1,0 +1,49 @@
+"""Request-wide protections: CSRF for cookie sessions, response security headers.
+
+CSRF is checked here rather than globally so that bearer-token API calls (which
+a browser never sends on its own) are exempt while cookie-authenticated JSON
+calls still need the ``X-CSRFToken`` header.
+"""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+from wasteex.accounts.session import bearer_secret
+from wasteex.extensions import csrf
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def protect_csrf() -> None:
+    if request.method in SAFE_METHODS or bearer_secret():
+        return
+    if request.endpoint == "api_auth.TokenView" or request.path == "/api/v1/auth/token":
+        return  # credentials in the body, no cookie session is used
+    csrf.protect()
+
+
+def set_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.before_request(protect_csrf)
+    app.after_request(set_security_headers)
