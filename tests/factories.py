@@ -90,3 +90,17 @@ def world(app):
     w.site_b = make_site(w.b, division="150624")
     w.facility_b = make_facility(w.site_b)
     return w
+
+
+def make_stream(enterprise: Enterprise, site: Site, sw_code: str = "SW02", name: str = "粉煤灰"):
+    from sqlalchemy import select
+
+    from wasteex.catalog.models import WasteCategory
+    from wasteex.streams.models import GbClass, PhysicalForm, WasteStream
+
+    category = db.session.scalar(select(WasteCategory).where(WasteCategory.sw_code == sw_code))
+    stream = WasteStream(enterprise=enterprise, site=site, name=name, category=category, gb_class=GbClass.I,
+                         physical_form=PhysicalForm.POWDER, process_step="锅炉燃烧", expected_annual_kg=10**8)
+    db.session.add(stream)
+    db.session.commit()
+    return stream

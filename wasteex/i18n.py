@@ -5,7 +5,7 @@ The Chinese catalog lives under ``zh_Hans_CN`` because Babel normalises
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 from wasteex import paths
@@ -20,6 +20,9 @@ def normalise(code: str | None) -> str | None:
 
 
 def select_locale() -> str:
+    """Outside a request (CLI, jobs, service tests) messages are in the default language."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

@@ -2,3 +2,6 @@
 from wasteex.accounts.models import ApiToken, Membership, User  # noqa: F401
 from wasteex.audit.models import AuditEvent  # noqa: F401
 from wasteex.enterprises.models import Enterprise, Facility, Site  # noqa: F401
+from wasteex.catalog.models import QualityAttribute, Route, WasteCategory  # noqa: F401
+from wasteex.ledger.models import LedgerChain, LedgerEntry, MonthlyTotal  # noqa: F401
+from wasteex.streams.models import LabReport, QualityValue, WasteStream  # noqa: F401

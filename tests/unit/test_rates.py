@@ -195,3 +195,11 @@ def test_tonnes_to_kg_error_message_is_clear():
 def test_round_trip():
     for kg in (0, 1, 999, 1000, 1_234_567, MAX_KG):
         assert tonnes_to_kg(kg_to_tonnes_str(kg)) == kg
+
+
+def test_stored_is_a_net_change_and_may_be_negative():
+    # March: 100 t generated, 160 t utilised of which 60 t came out of January's stock.
+    march = FlowTotals(generated=100_000, self_utilised=160_000, stored=-60_000)
+    assert march.is_balanced()
+    with pytest.raises(TypeError):
+        FlowTotals(stored=1.0)

@@ -34,9 +34,14 @@ MAX_KG = 10**15
 _TONNES_RE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
-def _require_kg(name: str, value: object) -> int:
+def _require_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int number of kilograms, got {type(value).__name__}")
+    return value
+
+
+def _require_kg(name: str, value: object) -> int:
+    _require_int(name, value)
     if value < 0:
         raise ValueError(f"{name} cannot be negative ({value} kg)")
     return value
@@ -68,7 +73,9 @@ class FlowTotals:
 
     Mirrors 附表2 (流向汇总表). ``*_from_prior_storage`` are the "其中" parts:
     already included in the utilised / disposed totals, so they may not exceed
-    them. ``stored`` is what went into storage in the period (not closing stock).
+    them. ``stored`` is the net amount of the period's own generation put into
+    storage (in minus out, not closing stock); it may be negative in a month
+    that draws down stock laid in earlier in the same year.
     """
 
     generated: int = 0
@@ -83,7 +90,10 @@ class FlowTotals:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            _require_kg(f.name, getattr(self, f.name))
+            if f.name == "stored":
+                _require_int(f.name, self.stored)
+            else:
+                _require_kg(f.name, getattr(self, f.name))
         if self.utilised_from_prior_storage > self.utilised:
             raise ValueError("utilised_from_prior_storage is part of utilised and cannot exceed it")
         if self.disposed_from_prior_storage > self.disposed:

@@ -1,0 +1,1 @@
+"""The official lists: waste categories, quality attributes, utilisation and disposal routes."""

@@ -1,0 +1,123 @@
+"""Flow totals and the official utilisation rate, aggregated in SQL from the monthly totals.
+
+Only the producing side counts towards the rate (generation and what became
+of it); what utilisers record as received is their own flow, so tonnage sent
+from one enterprise to another is never counted twice.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select
+
+from wasteex.extensions import db
+from wasteex.geo import Base
+from wasteex.ledger.models import EntryKind, MonthlyTotal
+from wasteex.ledger.rates import FlowTotals
+
+TARGET_RATE = "0.8"
+
+# (kind, from prior storage) → the FlowTotals fields the quantity adds to (sign per field).
+CONTRIBUTIONS: dict[tuple[EntryKind, bool], tuple[tuple[str, int], ...]] = {
+    (EntryKind.GENERATION, False): (("generated", 1),),
+    (EntryKind.STORAGE_IN, False): (("stored", 1),),
+    (EntryKind.STORAGE_OUT, False): (("stored", -1),),
+    (EntryKind.DUMPED, False): (("dumped", 1),),
+}
+for _kind, _field, _prior_field in (
+    (EntryKind.SELF_UTILISATION, "self_utilised", "utilised_from_prior_storage"),
+    (EntryKind.ENTRUSTED_UTILISATION, "entrusted_utilised", "utilised_from_prior_storage"),
+    (EntryKind.SELF_DISPOSAL, "self_disposed", "disposed_from_prior_storage"),
+    (EntryKind.ENTRUSTED_DISPOSAL, "entrusted_disposed", "disposed_from_prior_storage"),
+):
+    CONTRIBUTIONS[(_kind, False)] = ((_field, 1),)
+    CONTRIBUTIONS[(_kind, True)] = ((_field, 1), (_prior_field, 1))
+FLOW_KINDS = sorted({kind for kind, _prior in CONTRIBUTIONS}, key=lambda k: k.value)
+STOCK_KINDS = (EntryKind.STORAGE_IN, EntryKind.STORAGE_OUT)
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    year: int
+    month: int | None = None          # one month
+    through_month: int | None = None  # year to date: January to this month
+    base: Base | None = None
+    division_code: str | None = None
+    sw_code: str | None = None
+    enterprise_ids: tuple[int, ...] | None = None  # None: every enterprise
+    stream_id: int | None = None
+
+
+def _where(flt: StatsFilter, period: bool = True) -> list:
+    t = MonthlyTotal
+    clauses = []
+    if period:
+        clauses.append(t.year == flt.year)
+        if flt.month:
+            clauses.append(t.month == flt.month)
+        elif flt.through_month:
+            clauses.append(t.month <= flt.through_month)
+    if flt.base is not None:
+        clauses.append(t.base == flt.base)
+    if flt.division_code:
+        clauses.append(t.division_code == flt.division_code)
+    if flt.sw_code:
+        clauses.append(t.sw_code == flt.sw_code)
+    if flt.enterprise_ids is not None:
+        clauses.append(t.enterprise_id.in_(flt.enterprise_ids or (-1,)))
+    if flt.stream_id is not None:
+        clauses.append(t.stream_key == flt.stream_id)
+    return clauses
+
+
+def _accumulate(rows) -> dict:
+    """rows of (group key, kind, from_prior, kg) → {group key: FlowTotals}."""
+    sums: dict = defaultdict(lambda: defaultdict(int))
+    for key, kind, prior, kg in rows:
+        for field_name, sign in CONTRIBUTIONS.get((kind, prior), ()):
+            sums[key][field_name] += sign * int(kg)
+    return {key: FlowTotals(**values) for key, values in sums.items()}
+
+
+def flow_totals(flt: StatsFilter) -> FlowTotals:
+    return flow_by(flt, None).get(None, FlowTotals())
+
+
+GROUPS = {
+    "enterprise": (MonthlyTotal.enterprise_id,),
+    "stream": (MonthlyTotal.enterprise_id, MonthlyTotal.stream_key),
+    "sw_code": (MonthlyTotal.sw_code,),
+    "base": (MonthlyTotal.base,),
+    "division": (MonthlyTotal.division_code,),
+    "month": (MonthlyTotal.month,),
+    "stream_month": (MonthlyTotal.enterprise_id, MonthlyTotal.stream_key, MonthlyTotal.month),
+}
+
+
+def flow_by(flt: StatsFilter, group: str | None) -> dict:
+    """FlowTotals per group (``None``: one overall total under the key None)."""
+    t = MonthlyTotal
+    columns = GROUPS[group] if group else ()
+    stmt = (select(*columns, t.kind, t.from_prior_storage, func.sum(t.quantity_kg))
+            .where(*_where(flt), t.kind.in_(FLOW_KINDS))
+            .group_by(*columns, t.kind, t.from_prior_storage))
+    rows = db.session.execute(stmt).all()
+    width = len(columns)
+
+    def key(row):
+        if width == 0:
+            return None
+        return row[0] if width == 1 else tuple(row[:width])
+
+    return _accumulate((key(r), r[width], r[width + 1], r[width + 2]) for r in rows)
+
+
+def closing_stock_kg(flt: StatsFilter) -> int:
+    """Storage stock at the end of the filter's period: all storage in minus out up to then."""
+    t = MonthlyTotal
+    last_month = flt.month or flt.through_month or 12
+    up_to = or_(t.year < flt.year, and_(t.year == flt.year, t.month <= last_month))
+    signed = func.sum(case((t.kind == EntryKind.STORAGE_IN, t.quantity_kg), else_=-t.quantity_kg))
+    value = db.session.scalar(select(signed).where(*_where(flt, period=False), up_to, t.kind.in_(STOCK_KINDS)))
+    return int(value or 0)

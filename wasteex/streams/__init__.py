@@ -1,0 +1,1 @@
+"""An enterprise's waste streams, their quality values and lab reports."""
