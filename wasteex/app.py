@@ -75,6 +75,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 def configure_logging(app: Flask) -> None:
     level = logging.DEBUG if app.debug else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 from decimal import Decimal
 
 from flask import current_app
@@ -11,6 +12,7 @@ from wasteex.accounts.models import MemberRole, Membership, PlatformRole, User
 from wasteex.accounts.passwords import hash_password
 from wasteex.database import utcnow
 from wasteex.demo.data import DEMO_PASSWORD, ENTERPRISES, PRODUCER_FACILITIES, USERS, DemoEnterprise
+from wasteex.demo.ledger import seed_ledger
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Facility, FacilityKind, Site
 from wasteex.enterprises.uscc import make_uscc
 from wasteex.extensions import db
@@ -70,4 +72,19 @@ def seed_demo() -> bool:
         plant.facilities.append(Facility(kind=FacilityKind(kind), code=code, name=name,
                                          responsible_person="赵工"))
     db.session.flush()
+    seed_ledger(_entry_authors(by_key), [e for e in by_key.values() if e.is_utiliser], date.today())
     return True
+
+
+def _entry_authors(by_key: dict[str, Enterprise]) -> dict[int, User]:
+    """Who records each enterprise's demo ledger: its demo admin, or a clerk account made for it."""
+    authors: dict[int, User] = {}
+    for enterprise in by_key.values():
+        admin = next((m.user for m in enterprise.memberships if m.role is MemberRole.ADMIN), None)
+        if admin is None:
+            admin = User(email=f"clerk{enterprise.id}@demo.wasteex.cn", name=f"{enterprise.name}台账员",
+                         password_hash="!", locale="zh_Hans_CN", active=False)
+            db.session.add(Membership(user=admin, enterprise=enterprise, role=MemberRole.MEMBER))
+        authors[enterprise.id] = admin
+    db.session.flush()
+    return authors
