@@ -100,12 +100,14 @@ def register_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from wasteex.accounts.views import bp as accounts_bp
     from wasteex.api import register_api
+    from wasteex.catalog.views import bp as catalog_bp
     from wasteex.enterprises.views import bp as enterprises_bp
     from wasteex.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(enterprises_bp)
+    app.register_blueprint(catalog_bp)
     register_api(app)
 
 
