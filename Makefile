@@ -21,7 +21,7 @@ install: $(STAMP) catalogs
 
 # Compiled catalogs are build products (.mo files are not committed).
 catalogs: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d wasteex/translations
+	$(BIN)/pybabel compile -d wasteex/translations
 
 run: install
 	$(FLASK) db upgrade

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import g
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -71,10 +72,20 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+def _fresh_g_per_request(app) -> None:
+    """Tests keep one app context open, so ``g`` (and Flask-Login's cached user in it)
+    would outlive a request; in production every request has its own. Forget it."""
+
+    @app.before_request
+    def forget_cached_user():
+        g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app({"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False})
     app.instance_path = str(tmp_path)
+    _fresh_g_per_request(app)
     with app.app_context():
         yield app
         db.session.remove()
@@ -90,6 +101,7 @@ def client(app):
 def csrf_app(database_url):
     """An app with CSRF protection on, as in production."""
     app = create_app({"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True})
+    _fresh_g_per_request(app)
     with app.app_context():
         yield app
         db.session.remove()

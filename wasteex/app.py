@@ -98,6 +98,7 @@ def register_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from wasteex.accounts.admin import bp as admin_bp
     from wasteex.accounts.views import bp as accounts_bp
     from wasteex.api import register_api
     from wasteex.catalog.views import bp as catalog_bp
@@ -108,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(admin_bp)
     register_api(app)
 
 

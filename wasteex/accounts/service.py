@@ -170,3 +170,42 @@ def remove_member(actor: User, enterprise, membership_id: int) -> None:
         raise PermissionDenied(_("An enterprise must keep at least one admin."))
     record(actor, "member.removed", membership, enterprise_id=enterprise.id, user=membership.user.email)
     db.session.delete(membership)
+
+
+# Platform administration -----------------------------------------------------
+
+
+def list_users(actor: User, q: str, sort: str | None, page: int, per_page: int):
+    from wasteex.accounts.permissions import require_platform_admin
+    from wasteex.listing import Sorts, like_pattern, paginate
+
+    require_platform_admin(actor)
+    stmt = select(User)
+    if q.strip():
+        pattern = like_pattern(q.strip())
+        stmt = stmt.where((User.email.ilike(pattern, escape="\\")) | (User.name.ilike(pattern, escape="\\")))
+    sorts = Sorts({"email": User.email, "name": User.name, "created": User.created_at}, default="email")
+    return paginate(stmt, sorts, sort, page, per_page)
+
+
+def administer_user(actor: User, user_id: int, *, active: bool | None = None,
+                    platform_role: PlatformRole | None = None) -> User:
+    """Deactivate / reactivate a user or change their platform role; their sessions end."""
+    from wasteex.accounts.permissions import require_platform_admin
+
+    require_platform_admin(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    if user.id == actor.id:
+        raise PermissionDenied(_("You cannot change your own account here."))
+    if platform_role is not None and platform_role is not PlatformRole.NONE and user.memberships:
+        raise ValidationFailed.on("platform_role", _("Remove the user from their enterprises first: "
+                                                     "regulators and platform admins belong to none."))
+    if active is not None:
+        user.active = active
+    if platform_role is not None:
+        user.platform_role = platform_role
+    revoke_sessions(user)
+    record(actor, "user.administered", user, active=user.active, platform_role=user.platform_role)
+    return user
