@@ -21,7 +21,10 @@ def seed_demo_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from wasteex.ledger.cli import ledger_cli
+
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(ledger_cli)
     try:
         from wasteex.matching.cli import match_file_command
     except ImportError:  # the matcher lands in its own slice

@@ -70,3 +70,23 @@ def str_enum(enum_cls: type[enum.Enum], length: int = 24) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def use_sqlite_transactions(engine) -> None:
+    """Let SQLAlchemy, not pysqlite, begin transactions on SQLite.
+
+    pysqlite begins transactions lazily and its first ``RELEASE SAVEPOINT``
+    commits everything when none was open; SQLAlchemy's documented recipe
+    (disable the driver's handling, emit BEGIN ourselves) makes savepoints,
+    which the per-line import relies on, behave as on PostgreSQL.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")

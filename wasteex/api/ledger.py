@@ -89,8 +89,14 @@ class CorrectionIn(StrictSchema):
     replacement = ma.fields.Nested(EntryIn, allow_none=True)
 
 
+class ImportLineIn(EntryIn):
+    """A batch line needs its own reference: a re-sent batch is then skipped, not doubled."""
+
+    reference = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
 class ImportIn(StrictSchema):
-    lines = ma.fields.List(ma.fields.Nested(EntryIn), required=True, validate=validate.Length(min=1, max=1000))
+    lines = ma.fields.List(ma.fields.Nested(ImportLineIn), required=True, validate=validate.Length(min=1, max=1000))
 
 
 class ImportLineOut(ma.Schema):
