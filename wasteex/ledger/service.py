@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from wasteex.accounts.models import User
 from wasteex.accounts.permissions import require_enterprise_reader, require_enterprise_writer
 from wasteex.audit.service import record
-from wasteex.catalog.models import Route, WasteCategory
+from wasteex.catalog.models import Route, RouteKind, WasteCategory
 from wasteex.database import utcnow
 from wasteex.enterprises.models import Enterprise, Facility, Site
 from wasteex.enterprises.uscc import UsccError, validate_uscc
@@ -123,7 +123,9 @@ def _route(key: str | None, kind, sw_code: str) -> Route:
     if route is None or not route.active:
         _fail("route_key", _("Choose a utilisation or disposal route."))
     if route.kind is not kind:
-        _fail("route_key", _("This route is not a %(kind)s route.", kind=_(kind.value)))
+        if kind is RouteKind.UTILISATION:
+            _fail("route_key", _("This entry needs a utilisation route, not a disposal route."))
+        _fail("route_key", _("This entry needs a disposal route, not a utilisation route."))
     if not route.fits(sw_code):
         _fail("route_key", _("This route does not fit waste %(code)s.", code=sw_code))
     return route
