@@ -84,6 +84,11 @@ def register_extensions(app: Flask) -> None:
     from wasteex.extensions import api, csrf, db, migrate
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from wasteex.database import use_sqlite_transactions
+
+        with app.app_context():
+            use_sqlite_transactions(db.engine)
     migrate.init_app(app, db, directory=str(paths.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)
@@ -103,13 +108,17 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.api import register_api
     from wasteex.catalog.views import bp as catalog_bp
     from wasteex.enterprises.views import bp as enterprises_bp
+    from wasteex.ledger.views import bp as ledger_bp
     from wasteex.main.views import bp as main_bp
+    from wasteex.streams.views import bp as streams_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(streams_bp)
+    app.register_blueprint(ledger_bp)
     register_api(app)
 
 

@@ -6,7 +6,10 @@ calls still need the ``X-CSRFToken`` header.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from wasteex.accounts.session import bearer_secret
@@ -18,6 +21,8 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+# PostgreSQL text cannot hold NUL; no UTF-8 column can hold a lone surrogate (JSON "\ud800").
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def protect_csrf() -> None:
@@ -28,6 +33,35 @@ def protect_csrf() -> None:
     if request.endpoint == "api_auth.TokenView" or request.path == "/api/v1/auth/token":
         return  # credentials in the body, no cookie session is used
     csrf.protect()
+
+
+def _texts(value):
+    """Every string in a parsed JSON value, walked without recursion (bodies can nest deeply)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def refuse_unstorable_text():
+    """A 400 instead of a database error (a 500) for text no column can store."""
+    from wasteex.errors import error_response
+
+    values = [v for values in (*request.args.listvalues(), *request.form.listvalues()) for v in values]
+    if request.is_json and request.content_length:
+        try:
+            values.extend(_texts(request.get_json(silent=True)))
+        except RecursionError:
+            values.append("\x00")
+    if any(UNSTORABLE.search(value) for value in values):
+        return error_response(400, "bad_request", _("The request could not be understood."))
+    return None
 
 
 def set_security_headers(response):
@@ -48,4 +82,5 @@ def set_security_headers(response):
 def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.before_request(protect_csrf)
+    app.before_request(refuse_unstorable_text)
     app.after_request(set_security_headers)

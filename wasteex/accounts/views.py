@@ -74,13 +74,14 @@ def logout():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()  # the audit entry needs the model, not the proxy
         try:
-            service.change_password(current_user, form.current_password.data, form.new_password.data)
+            service.change_password(user, form.current_password.data, form.new_password.data)
         except ValidationFailed as error:
             attach_errors(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session; every other one is revoked
+            login_user(user)  # keep this session; every other one is revoked
             flash(_("Password changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)

@@ -46,10 +46,16 @@ def guard_json_body():
     if not request.path.startswith("/api/") or request.method in {"GET", "HEAD", "OPTIONS", "DELETE"}:
         return None
     limit = current_app.config["API_MAX_JSON_BYTES"]
+    request.max_content_length = limit  # also bounds chunked bodies, which have no Content-Length
     if request.content_length is not None and request.content_length > limit:
         return error_response(413, "payload_too_large", _("The request body is too large."))
     if request.content_length and not request.is_json:
         return error_response(415, "unsupported_media_type", _("Send the body as application/json."))
+    if request.content_length:
+        try:
+            request.get_json(silent=True)  # silent covers bad syntax, not deep nesting
+        except RecursionError:
+            return error_response(400, "bad_request", _("The request could not be understood."))
     return None
 
 

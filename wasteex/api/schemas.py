@@ -28,7 +28,10 @@ class Coordinate(ma.fields.Number):
     def _validated(self, value):
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        return super()._validated(value)
+        number = super()._validated(value)
+        if not number.is_finite():  # NaN would make the Range check raise (a 500)
+            raise self.make_error("invalid")
+        return number
 
 
 class TokenRequest(StrictSchema):
@@ -95,9 +98,11 @@ class EnterpriseIn(StrictSchema):
 
 
 class EnterprisePatch(EnterpriseIn):
-    class Meta:
-        unknown = ma.RAISE
-        partial = True
+    """Every field optional; ``partial`` is a load option, not a Meta option."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
 
 class EnterpriseQuery(StrictSchema):
@@ -156,9 +161,11 @@ class SiteIn(StrictSchema):
 
 
 class SitePatch(SiteIn):
-    class Meta:
-        unknown = ma.RAISE
-        partial = True
+    """Every field optional (see EnterprisePatch)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
 
 class FacilityOut(ma.Schema):

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from wasteex.enterprises.models import FacilityKind
 from wasteex.geo import DIVISIONS, GAZETTEER
@@ -35,6 +35,12 @@ class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
+def finite(form, field):
+    """NaN and infinities stop here: NumberRange cannot compare a signalling NaN."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Enter a number."))
+
+
 class SiteForm(FlaskForm):
     name = StringField(_l("Site name"), validators=[DataRequired(), Length(max=255)])
     code = StringField(_l("Site code"), validators=[DataRequired(), Length(max=40)])
@@ -43,9 +49,9 @@ class SiteForm(FlaskForm):
                         description=_l("Fills in the banner and coordinates; you can refine them."))
     division_code = SelectField(_l("Banner or district"), validators=[DataRequired()])
     latitude = DecimalField(_l("Latitude (WGS-84)"), places=6,
-                            validators=[DataRequired(), NumberRange(-90, 90)])
+                            validators=[DataRequired(), finite, NumberRange(-90, 90)])
     longitude = DecimalField(_l("Longitude (WGS-84)"), places=6,
-                             validators=[DataRequired(), NumberRange(-180, 180)])
+                             validators=[DataRequired(), finite, NumberRange(-180, 180)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

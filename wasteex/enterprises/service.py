@@ -187,7 +187,7 @@ def _check_site_fields(data: dict) -> None:
     if data["division_code"] not in DIVISIONS:
         raise ValidationFailed.on("division_code", _("Choose a banner or district of Ordos."))
     for field in ("latitude", "longitude"):
-        if not isinstance(data.get(field), Decimal):
+        if not isinstance(data.get(field), Decimal) or not data[field].is_finite():
             raise ValidationFailed.on(field, _("Enter a number."))
     if not -90 <= data["latitude"] <= 90:
         raise ValidationFailed.on("latitude", _("Latitude must be between -90 and 90."))
