@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from wasteex.enterprises.models import FacilityKind
@@ -56,8 +57,9 @@ class SiteForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.division_code.choices = division_choices()
-        self.place.choices = [("", "—")] + [
-            (p.key, p.name_zh, {"data-lat": str(p.lat), "data-lon": str(p.lon), "data-division": p.division_code})
+        self.place.choices = [SelectChoice("", "—")] + [
+            SelectChoice(p.key, p.name_zh,
+                         {"data-lat": str(p.lat), "data-lon": str(p.lon), "data-division": p.division_code})
             for p in GAZETTEER
         ]
 
