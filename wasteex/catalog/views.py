@@ -1,16 +1,15 @@
 """The catalog: readable by every signed-in user, correctable by platform admins."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from wasteex.catalog import service
 from wasteex.catalog.forms import AttributeForm, CategoryForm, RouteForm
 from wasteex.catalog.models import QualityAttribute, Route, WasteCategory
-from wasteex.errors import ValidationFailed
 from wasteex.extensions import db
-from wasteex.forms_support import attach_errors, form_data
+from wasteex.forms_support import form_data, perform
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
@@ -42,14 +41,6 @@ def edit(kind: str, item_id: int):
         form.sw_codes.choices = [(c.sw_code, f"{c.sw_code} {c.name_zh}") for c in service.categories()]
         if not form.is_submitted():
             form.sw_codes.data = [c.sw_code for c in item.categories]
-    if form.validate_on_submit():
-        try:
-            update(current_user, item.id, form_data(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Catalog corrected."), "success")
-            return redirect(url_for(".index"))
+    if perform(form, lambda: update(current_user, item.id, form_data(form)), _("Catalog corrected.")):
+        return redirect(url_for(".index"))
     return render_template("catalog/edit.html", form=form, item=item, kind=kind)

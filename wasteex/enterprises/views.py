@@ -13,7 +13,7 @@ from wasteex.enterprises import service
 from wasteex.enterprises.forms import EnterpriseForm, FacilityForm, RejectForm, SiteForm
 from wasteex.errors import ValidationFailed
 from wasteex.extensions import db
-from wasteex.forms_support import attach_errors, form_data, page_arg
+from wasteex.forms_support import form_data, page_arg, perform
 
 bp = Blueprint("enterprises", __name__, url_prefix="/enterprises")
 
@@ -39,15 +39,10 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     form = EnterpriseForm()
-    if form.validate_on_submit():
-        try:
-            enterprise = service.register_enterprise(current_user, form_data(form))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Enterprise registered. A platform admin will verify it before it can trade."), "success")
-            return redirect(url_for(".detail", enterprise_id=enterprise.id))
+    enterprise = perform(form, lambda: service.register_enterprise(current_user, form_data(form)),
+                         _("Enterprise registered. A platform admin will verify it before it can trade."))
+    if enterprise:
+        return redirect(url_for(".detail", enterprise_id=enterprise.id))
     return render_template("enterprises/form.html", form=form, enterprise=None)
 
 
@@ -71,16 +66,8 @@ def edit(enterprise_id: int):
     if not can_admin_enterprise(current_user, enterprise.id) or current_user.reads_everything:
         abort(403)
     form = EnterpriseForm(obj=enterprise)
-    if form.validate_on_submit():
-        try:
-            service.update_enterprise(current_user, enterprise.id, form_data(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".detail", enterprise_id=enterprise.id))
+    if perform(form, lambda: service.update_enterprise(current_user, enterprise.id, form_data(form)), _("Saved.")):
+        return redirect(url_for(".detail", enterprise_id=enterprise.id))
     return render_template("enterprises/form.html", form=form, enterprise=enterprise)
 
 
@@ -134,15 +121,10 @@ def new_site(enterprise_id: int):
     if not can_write_enterprise(current_user, enterprise.id):
         abort(403)
     form = SiteForm()
-    if form.validate_on_submit():
-        try:
-            site = service.create_site(current_user, enterprise.id, form_data(form, "place"))
-        except ValidationFailed as error:
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Site added."), "success")
-            return redirect(url_for(".site", site_id=site.id))
+    site = perform(form, lambda: service.create_site(current_user, enterprise.id, form_data(form, "place")),
+                   _("Site added."))
+    if site:
+        return redirect(url_for(".site", site_id=site.id))
     return render_template("enterprises/site_form.html", form=form, enterprise=enterprise, site=None)
 
 
@@ -159,16 +141,8 @@ def edit_site(site_id: int):
     if not can_write_enterprise(current_user, site.enterprise_id):
         abort(403)
     form = SiteForm(obj=site)
-    if form.validate_on_submit():
-        try:
-            service.update_site(current_user, site.id, form_data(form, "place"))
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".site", site_id=site.id))
+    if perform(form, lambda: service.update_site(current_user, site.id, form_data(form, "place")), _("Saved.")):
+        return redirect(url_for(".site", site_id=site.id))
     return render_template("enterprises/site_form.html", form=form, enterprise=site.enterprise, site=site)
 
 

@@ -21,11 +21,10 @@ from sqlalchemy.orm import selectinload
 from wasteex.accounts.permissions import can_write_enterprise, require_enterprise_reader, require_enterprise_writer
 from wasteex.enterprises import service as enterprises
 from wasteex.enterprises.models import Enterprise
-from wasteex.errors import Conflict, ValidationFailed
 from wasteex.extensions import db
-from wasteex.forms_support import attach_errors, page_arg
+from wasteex.forms_support import page_arg, perform
 from wasteex.geo import BASE_OF_DIVISION, Base, base_of
-from wasteex.ledger import chain_store, service
+from wasteex.ledger import chain_store, excel, importer, service
 from wasteex.ledger.forms import (
     FACILITY_KIND_LABELS,
     KIND_LABELS,
@@ -121,16 +120,11 @@ def record(enterprise_id: int):
     enterprise = _readable(enterprise_id)
     require_enterprise_writer(current_user, enterprise.id)
     form = _entry_form(EntryForm, enterprise.id)
-    if form.validate_on_submit():
-        try:
-            entry = service.record_entry(current_user, enterprise.id, form.entry_input(), EntrySource.FORM)
-        except (ValidationFailed, Conflict) as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Entry %(seq)s recorded.", seq=entry.seq), "success")
-            return redirect(url_for(".index", enterprise_id=enterprise.id))
+    entry = perform(form, lambda: service.record_entry(current_user, enterprise.id, form.entry_input(),
+                                                        EntrySource.FORM))
+    if entry:
+        flash(_("Entry %(seq)s recorded.", seq=entry.seq), "success")
+        return redirect(url_for(".index", enterprise_id=enterprise.id))
     return _render_ledger(enterprise, form), 422
 
 
@@ -170,18 +164,11 @@ def correct(entry_id: int):
     item = service.get_entry(current_user, entry_id)
     require_enterprise_writer(current_user, item.enterprise_id)
     form = _entry_form(CorrectionForm, item.enterprise_id)
-    if form.validate_on_submit():
-        replacement = form.entry_input() if form.replace.data else None
-        try:
-            written = service.correct_entry(current_user, item.id, form.reason.data or "", replacement)
-        except (ValidationFailed, Conflict) as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Correction recorded as entries %(seqs)s.", seqs=", ".join(str(e.seq) for e in written)),
-                  "success")
-            return redirect(url_for(".entry", entry_id=item.id))
+    written = perform(form, lambda: service.correct_entry(
+        current_user, item.id, form.reason.data or "", form.entry_input() if form.replace.data else None))
+    if written:
+        flash(_("Correction recorded as entries %(seqs)s.", seqs=", ".join(str(e.seq) for e in written)), "success")
+        return redirect(url_for(".entry", entry_id=item.id))
     return _render_entry(item, form), 422
 
 
@@ -234,35 +221,22 @@ def _summary(enterprise_id: int, year: int, month: int | None) -> list[StreamSum
 
 # Excel -------------------------------------------------------------------------
 
-def _excel():
-    try:
-        from wasteex.ledger import excel
-    except ImportError:
-        abort(503)
-    return excel
-
-
 @bp.get("/ledger/import-template")
 def import_template():
-    return _xlsx(_excel().template_workbook(), "wasteex-ledger-template-台账导入模板.xlsx")
+    return _xlsx(excel.template_workbook(), "wasteex-ledger-template-台账导入模板.xlsx")
 
 
 @bp.route("/enterprises/<int:enterprise_id>/ledger/import", methods=["GET", "POST"])
 def import_workbook(enterprise_id: int):
     enterprise = _readable(enterprise_id)
     require_enterprise_writer(current_user, enterprise.id)
-    form, report = ImportForm(), None
-    if form.validate_on_submit():
-        from wasteex.ledger import importer
+    form = ImportForm()
 
-        try:
-            rows = importer.read_workbook(form.file.data.read())
-            report = importer.import_rows(current_user, enterprise.id, rows, EntrySource.IMPORT)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
+    def run_import():
+        rows = importer.read_workbook(form.file.data.read())
+        return importer.import_rows(current_user, enterprise.id, rows, EntrySource.IMPORT)
+
+    report = perform(form, run_import)
     return render_template("ledger/import.html", enterprise=enterprise, form=form, report=report,
                            active_tab="ledger")
 
@@ -271,7 +245,7 @@ def import_workbook(enterprise_id: int):
 def export(enterprise_id: int):
     enterprise = _readable(enterprise_id)
     year, month = _year_arg(), _int_arg("month", 1, 12)
-    data = _excel().export_workbook(current_user, [enterprise.id], year, month)
+    data = excel.export_workbook(current_user, [enterprise.id], year, month)
     period = f"{year}-{month:02d}" if month else str(year)
     return _xlsx(data, f"ledger-{enterprise.credit_code}-{period}-{enterprise.name}.xlsx")
 
@@ -296,7 +270,6 @@ def export_base():
     if raw not in {b.value for b in Base}:
         abort(400)
     base, year = Base(raw), _year_arg()
-    excel = _excel()
     data = excel.export_workbook(current_user, excel.base_enterprise_ids(base), year)
     return _xlsx(data, f"ledger-{base.value}-{year}-台账.xlsx")
 

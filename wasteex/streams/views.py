@@ -4,15 +4,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from wasteex.accounts.permissions import can_write_enterprise, require_enterprise_writer
 from wasteex.enterprises import service as enterprises
-from wasteex.errors import ValidationFailed
-from wasteex.extensions import db
-from wasteex.forms_support import attach_errors, form_data
+from wasteex.forms_support import form_data, perform
 from wasteex.ledger.rates import kg_to_tonnes_str
 from wasteex.ledger.stats import StatsFilter, flow_by
 from wasteex.streams import service, uploads
@@ -66,16 +64,10 @@ def index(enterprise_id: int):
     form = _stream_form(StreamForm, enterprise.id) if can_write else None
     if request.method == "POST":
         require_enterprise_writer(current_user, enterprise.id)
-        if form.validate_on_submit():
-            try:
-                stream = service.register_stream(current_user, enterprise.id, form_data(form))
-            except ValidationFailed as error:
-                db.session.rollback()
-                attach_errors(form, error)
-            else:
-                db.session.commit()
-                flash(_("Waste stream registered."), "success")
-                return redirect(url_for(".detail", stream_id=stream.id))
+        stream = perform(form, lambda: service.register_stream(current_user, enterprise.id, form_data(form)),
+                         _("Waste stream registered."))
+        if stream:
+            return redirect(url_for(".detail", stream_id=stream.id))
     return render_template("streams/index.html", enterprise=enterprise, streams=streams, form=form,
                            can_write=can_write, active_tab="streams"), _status()
 
@@ -106,16 +98,8 @@ def edit(stream_id: int):
     require_enterprise_writer(current_user, stream.enterprise_id)
     kwargs = {} if request.method == "POST" else {"data": StreamEditForm.initial(stream)}
     form = _stream_form(StreamEditForm, stream.enterprise_id, **kwargs)
-    if form.validate_on_submit():
-        try:
-            service.update_stream(current_user, stream.id, form_data(form))
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".detail", stream_id=stream.id))
+    if perform(form, lambda: service.update_stream(current_user, stream.id, form_data(form)), _("Saved.")):
+        return redirect(url_for(".detail", stream_id=stream.id))
     return render_template("streams/edit.html", form=form, stream=stream, enterprise=stream.enterprise,
                            active_tab="streams"), _status()
 
@@ -125,17 +109,11 @@ def add_quality(stream_id: int):
     stream = service.get_stream(current_user, stream_id)
     require_enterprise_writer(current_user, stream.enterprise_id)
     form = QualityForm().with_choices(service.lab_reports_of(stream))
-    if form.validate_on_submit():
-        try:
-            service.add_quality_value(current_user, stream.id, form.attribute.data, form.value.data,
-                                      form.measured_on.data, form.lab_report_id.data or None)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Quality value recorded."), "success")
-            return redirect(url_for(".detail", stream_id=stream.id, _anchor="quality"))
+    recorded = perform(form, lambda: service.add_quality_value(
+        current_user, stream.id, form.attribute.data, form.value.data, form.measured_on.data,
+        form.lab_report_id.data or None), _("Quality value recorded."))
+    if recorded:
+        return redirect(url_for(".detail", stream_id=stream.id, _anchor="quality"))
     return _render_detail(stream, quality_form=form), 422
 
 
@@ -144,18 +122,13 @@ def upload_report(stream_id: int):
     stream = service.get_stream(current_user, stream_id)
     require_enterprise_writer(current_user, stream.enterprise_id)
     form = LabReportForm()
-    if form.validate_on_submit():
+    def attach():
         upload = form.file.data
-        try:
-            service.attach_lab_report(current_user, stream.id, upload.read(uploads.MAX_BYTES + 1),
-                                      upload.filename or "", form.laboratory.data or "", form.report_date.data)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("Lab report uploaded."), "success")
-            return redirect(url_for(".detail", stream_id=stream.id, _anchor="reports"))
+        return service.attach_lab_report(current_user, stream.id, upload.read(uploads.MAX_BYTES + 1),
+                                         upload.filename or "", form.laboratory.data or "", form.report_date.data)
+
+    if perform(form, attach, _("Lab report uploaded.")):
+        return redirect(url_for(".detail", stream_id=stream.id, _anchor="reports"))
     return _render_detail(stream, report_form=form), 422
 
 
