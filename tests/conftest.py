@@ -73,12 +73,14 @@ def _truncate_all(url: str) -> None:
 
 
 def _fresh_g_per_request(app) -> None:
-    """Tests keep one app context open, so ``g`` (and Flask-Login's cached user in it)
-    would outlive a request; in production every request has its own. Forget it."""
+    """Tests keep one app context open, so ``g`` would outlive a request: Flask-Login caches
+    the user there, Flask-Babel the locale, Flask-WTF the CSRF token. In production every
+    request has its own ``g``; forget them before each request."""
 
     @app.before_request
-    def forget_cached_user():
-        g.pop("_login_user", None)
+    def forget_request_caches():
+        for key in ("_login_user", "_flask_babel", "csrf_token"):
+            g.pop(key, None)
 
 
 @pytest.fixture

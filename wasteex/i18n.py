@@ -1,11 +1,11 @@
-"""Language selection: the user's choice, then the session's, then the browser's; Chinese first.
+"""Language selection: the user's choice, then the session's, then Chinese.
 
 The Chinese catalog lives under ``zh_Hans_CN`` because Babel normalises
 ``zh_CN`` to that name (FIELD_NOTES.md).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_login import current_user
 
 from wasteex import paths
@@ -20,17 +20,20 @@ def normalise(code: str | None) -> str | None:
 
 
 def select_locale() -> str:
-    """Outside a request (CLI, jobs, service tests) messages are in the default language."""
+    """Chinese first: the signed-in user's choice, else this session's, else Chinese.
+
+    The browser's Accept-Language is deliberately not consulted: the platform
+    is a Chinese municipal service, and English is a switch a person makes.
+    Outside a request (CLI, jobs, service tests) messages are Chinese too.
+    """
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return default
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = normalise(session.get("lang"))
-    if chosen in languages:
-        return chosen
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    return normalise(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return chosen if chosen in languages else default
 
 
 def init_app(app: Flask) -> None:

@@ -54,12 +54,13 @@ def refuse_unstorable_text():
     from wasteex.errors import error_response
 
     values = [v for values in (*request.args.listvalues(), *request.form.listvalues()) for v in values]
-    if request.is_json and request.content_length:
-        try:
+    try:
+        if request.is_json and request.content_length:
             values.extend(_texts(request.get_json(silent=True)))
-        except RecursionError:
-            values.append("\x00")
-    if any(UNSTORABLE.search(value) for value in values):
+        understood = not any(UNSTORABLE.search(value) for value in values)
+    except RecursionError:  # JSON nested too deeply to parse
+        understood = False
+    if not understood:
         return error_response(400, "bad_request", _("The request could not be understood."))
     return None
 

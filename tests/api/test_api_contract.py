@@ -37,6 +37,27 @@ def test_malformed_and_hostile_bodies_are_4xx_envelopes(client, world):
     assert site_count() == 2
 
 
+def test_text_no_column_can_store_is_a_400_not_a_500(client, world):
+    """NUL (refused by PostgreSQL) and lone surrogates (not encodable as UTF-8)."""
+    headers = bearer(world.alice)
+    site_url = f"/api/v1/sites/{world.site_a.id}"
+    requests = [
+        ("post", "/api/v1/auth/token", {"data": '{"email": "a\\ud800@a.cn", "password": "x"}'}),
+        ("post", "/api/v1/auth/token", {"data": '{"email": "alice@a.cn\\u0000", "password": "x"}'}),
+        ("patch", site_url, {"data": '{"name": "\\udfff"}', "headers": headers}),
+        ("patch", site_url, {"data": '{"name": "a\\u0000b"}', "headers": headers}),
+        ("patch", site_url, {"data": '{"name\\u0000": "a"}', "headers": headers}),
+        ("get", "/api/v1/enterprises?q=a%00b", {"headers": headers}),
+    ]
+    for method, url, kwargs in requests:
+        response = getattr(client, method)(url, content_type="application/json", **kwargs)
+        assert_error(response, 400)
+    page = client.post("/account/login", data={"email": "alice@a.cn\x00", "password": "x"})
+    assert page.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Site, world.site_a.id).name == "一号厂区"
+
+
 def test_unknown_fields_and_wrong_types_are_named(client, world):
     headers = bearer(world.alice)
     url = f"/api/v1/enterprises/{world.a.id}/sites"

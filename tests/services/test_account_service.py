@@ -99,9 +99,9 @@ def test_five_failures_from_one_ip_lock_that_ip_for_every_account(world):
 
 
 def test_success_resets_the_account_counter(world):
-    for _ in range(4):
+    for n in range(4):
         with pytest.raises(service.LoginRefused):
-            service.authenticate("alice@a.cn", "wrong-password", f"10.0.5.{_}")
+            service.authenticate("alice@a.cn", "wrong-password", f"10.0.5.{n}")
     service.authenticate("alice@a.cn", PASSWORD, "10.0.6.1")
     for n in range(4):
         with pytest.raises(service.LoginRefused):

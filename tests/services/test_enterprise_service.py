@@ -340,3 +340,12 @@ def test_platform_roles_cannot_create_business_data(world):
     admin = make_user("admin2@wasteex.cn", PlatformRole.ADMIN)
     with pytest.raises(PermissionDenied):
         service.register_enterprise(admin, enterprise_data())
+
+
+def test_an_unverified_enterprise_still_manages_its_sites_and_facilities(world, pending):
+    site = service.create_site(world.alice, pending.id, site_data())
+    facility = service.add_facility(world.alice, site.id, facility_data())
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Facility, facility.id).site.enterprise_id == pending.id
+    assert db.session.get(Enterprise, pending.id).status is EnterpriseStatus.PENDING

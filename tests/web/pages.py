@@ -18,16 +18,3 @@ def field_error(html: str, field_id: str) -> str | None:
     if match and "is-invalid" in match.group(0):
         return match.group(1)
     return None
-
-
-def fresh_g_per_request(app) -> None:
-    """The test fixtures keep one app context open, so ``g`` outlives a request; Flask-Babel
-    caches the locale and Flask-WTF the CSRF token in it. In production every request has
-    its own ``g``: forget them before each request."""
-
-    @app.before_request
-    def forget_cached_locale_and_csrf_token():
-        from flask import g
-
-        g.pop("_flask_babel", None)
-        g.pop("csrf_token", None)

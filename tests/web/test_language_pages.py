@@ -4,7 +4,6 @@ import re
 import pytest
 
 from tests.factories import login
-from tests.web.pages import fresh_g_per_request
 from wasteex import paths
 from wasteex.accounts.models import User
 from wasteex.extensions import db
@@ -14,12 +13,6 @@ needs_zh_catalog = pytest.mark.skipif(
     not ZH_CATALOG.exists(), reason="compiled Chinese catalog missing: run `make catalogs`")
 ENGLISH_TITLE = "Ordos industrial solid-waste exchange and full-lifecycle ledger"
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-def client(app):
-    fresh_g_per_request(app)
-    return app.test_client()
 
 
 def lang_of(html: str) -> str:

@@ -1,10 +1,11 @@
 """CSRF and response security headers, with CSRF protection on as in production."""
 import re
+from types import SimpleNamespace
 
 import pytest
 
-from tests.factories import PASSWORD
-from tests.web.pages import csrf_token, fresh_g_per_request
+from tests.factories import PASSWORD, make_enterprise, make_site, make_user
+from tests.web.pages import csrf_token
 from wasteex.accounts import service as accounts
 from wasteex.enterprises.models import Site
 from wasteex.extensions import db
@@ -12,23 +13,15 @@ from wasteex.extensions import db
 
 @pytest.fixture
 def csrf_client(csrf_app, world_for_csrf):
-    fresh_g_per_request(csrf_app)
     return csrf_app.test_client()
 
 
 @pytest.fixture
-def world_for_csrf(csrf_app, database_url):
-    """The ``world`` objects, made in the CSRF app's context."""
-    from tests.factories import make_enterprise, make_site, make_user
-
-    class World:
-        pass
-
-    w = World()
-    w.alice = make_user("alice@a.cn")
-    w.a = make_enterprise(w.alice)
-    w.site_a = make_site(w.a)
-    return w
+def world_for_csrf(csrf_app):
+    """Alice, her enterprise and its site, made in the CSRF app's context."""
+    alice = make_user("alice@a.cn")
+    a = make_enterprise(alice)
+    return SimpleNamespace(alice=alice, a=a, site_a=make_site(a))
 
 
 def sign_in(client, email="alice@a.cn"):
@@ -36,6 +29,10 @@ def sign_in(client, email="alice@a.cn"):
     response = client.post("/account/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     return csrf_token(client, "/")  # the session was renewed at login: a new token
+
+
+def login(client, world):
+    client.post("/account/login", data={"email": world.alice.email, "password": PASSWORD})
 
 
 def site_name(site_id):
@@ -129,10 +126,6 @@ def test_security_headers_on_pages_errors_static_files_and_api(app, client, worl
     page = client.get("/enterprises/")
     _check_headers(page, "signed-in page")
     assert page.headers["Cache-Control"] == "no-store"
-
-
-def login(client, world):
-    client.post("/account/login", data={"email": world.alice.email, "password": PASSWORD})
 
 
 INLINE = [

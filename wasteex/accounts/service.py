@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,6 +18,7 @@ from wasteex.extensions import db
 from wasteex.throttle import keys_for, login_throttle
 
 TOKEN_PREFIX = "wx_"
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash_method() -> str:
@@ -118,7 +119,11 @@ def user_for_token(secret: str) -> User | None:
         return None
     if not token.user.active:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
+        # Bookkeeping of its own, so that it is kept even when the request only reads.
+        token.last_used_at = now
+        db.session.commit()
     return token.user
 
 

@@ -70,11 +70,27 @@ class EnterpriseOut(ma.Schema):
     industry = ma.fields.String()
     address = ma.fields.String()
     division_code = ma.fields.String()
-    contact_name = ma.fields.String()
-    contact_phone = ma.fields.String()
+    # Contacts are private, as on the web page: members and read-all accounts only.
+    contact_name = ma.fields.Method("_private_contact_name", allow_none=True)
+    contact_phone = ma.fields.Method("_private_contact_phone", allow_none=True)
     status = ma.fields.Function(lambda e: e.status.value)
     rejection_reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
+
+
+    def _private_contact_name(self, enterprise):
+        return enterprise.contact_name if _may_see_private(enterprise) else None
+
+    def _private_contact_phone(self, enterprise):
+        return enterprise.contact_phone if _may_see_private(enterprise) else None
+
+
+def _may_see_private(enterprise) -> bool:
+    from flask_login import current_user
+
+    from wasteex.accounts.permissions import can_read_enterprise
+
+    return current_user.is_authenticated and can_read_enterprise(current_user, enterprise.id)
 
 
 class EnterpriseIn(StrictSchema):
