@@ -27,7 +27,7 @@ STREAMS_BY_INDUSTRY = (
     ("烯烃", (("SW59", "气化粗渣", 600_000, PhysicalForm.SOLID, None, "ceramsite"),
               ("SW59", "气化细渣", 300_000, PhysicalForm.SLUDGE, None, "carbon_recovery"))),
     ("甲醇", (("SW59", "气化渣", 450_000, PhysicalForm.SOLID, None, "ceramsite"),)),
-    ("煤化工", (("SW59", "气化渣", 380_000, PhysicalForm.SOLID, None, "road_base"),)),
+    ("化学品", (("SW59", "气化渣", 380_000, PhysicalForm.SOLID, None, "road_base"),)),
     ("电石", (("SW16", "电石渣", 520_000, PhysicalForm.SLUDGE, None, "cement_raw_meal"),)),
     ("聚氯乙烯", (("SW16", "电石渣", 700_000, PhysicalForm.SLUDGE, None, "cement_raw_meal"),)),
     ("铁合金", (("SW01", "硅锰/硅铁冶炼渣", 400_000, PhysicalForm.SOLID, None, "slag_powder"),)),
@@ -116,12 +116,27 @@ def _history(rng, actor, enterprise, stream, annual_t, own_route, out_route, uti
                                 plate_number=f"蒙K{rng.randint(10000, 99999)}",
                                 contract_number=f"HT-{day.year}-{enterprise.id:03d}-{receiver.id:03d}"))
         lines.append(EntryInput("storage_in", day, _t(parts["stored"]), "李班长", stream.id, facility_code="ZC-01"))
+        if index >= 12:  # in the second year the yard is drawn down: prior years' stock utilised
+            lines.extend(_drawdown(rng, day, stream, int(generated * rng.uniform(0.03, 0.07)), out_route,
+                                   receiver, enterprise))
         lines.append(EntryInput("self_disposal", day, _t(parts["landfill"]), "李班长", stream.id,
                                 facility_code="CZ-01", route_key="landfill_class_ii"))
         for line in lines:
             record_entry(actor, enterprise.id, line, EntrySource.IMPORT)
             written += 1
     return written
+
+
+def _drawdown(rng, day, stream, kg: int, route: str, receiver, enterprise) -> list[EntryInput]:
+    """Take prior years' stock out of the yard and send it for utilisation (其中：综合利用往年贮存量)."""
+    return [
+        EntryInput("storage_out", day, _t(kg), "李班长", stream.id, facility_code="ZC-01", from_prior_storage=True),
+        EntryInput("entrusted_utilisation", day, _t(kg), "王调度", stream.id, route_key=route,
+                   from_prior_storage=True, counterparty_name=receiver.name,
+                   counterparty_credit_code=receiver.credit_code, carrier_name="鄂尔多斯市通达物流运输有限公司",
+                   plate_number=f"蒙K{rng.randint(10000, 99999)}D",
+                   contract_number=f"HT-{day.year}-{enterprise.id:03d}-{receiver.id:03d}"),
+    ]
 
 
 def _t(kg: int) -> str:
