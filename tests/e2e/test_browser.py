@@ -5,89 +5,22 @@ Screenshots land in ``test-artifacts/`` (gitignored) for a human to look at.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
+from babel.support import Translations
 from sqlalchemy import select
 
-CHROMIUM = shutil.which("chromium")
-if CHROMIUM is None:
-    pytest.skip("Chromium not installed: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright not installed: make install")
-from babel.support import Translations  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from tests.e2e.harness import expect, new_page, screenshot, sign_in, submit
+from tests.factories import PASSWORD, make_user
+from wasteex import paths
+from wasteex.accounts.models import PlatformRole
+from wasteex.enterprises.models import Enterprise, EnterpriseStatus
+from wasteex.enterprises.uscc import make_uscc
+from wasteex.extensions import db
 
-from tests.factories import PASSWORD, make_user  # noqa: E402
-from wasteex import create_app, paths  # noqa: E402
-from wasteex.accounts.models import PlatformRole  # noqa: E402
-from wasteex.enterprises.models import Enterprise, EnterpriseStatus  # noqa: E402
-from wasteex.enterprises.uscc import make_uscc  # noqa: E402
-from wasteex.extensions import db  # noqa: E402
-
-pytestmark = pytest.mark.e2e
-expect = sync_api.expect
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ZH = Translations.load(str(paths.TRANSLATIONS_DIR), ["zh_Hans_CN"])  # NullTranslations without a catalog
 ENGLISH_TITLE = "Ordos industrial solid-waste exchange and full-lifecycle ledger"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NEW_PASSWORD = "amber-lantern-quietly-folds"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live(database_url, tmp_path):
-    """The app served by werkzeug in a thread, on a free port, with CSRF protection on."""
-    app = create_app({"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True})
-    app.instance_path = str(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with app.app_context():  # for factories and database checks in the test thread
-        yield SimpleNamespace(app=app, url=f"http://127.0.0.1:{server.server_port}")
-        server.shutdown()
-        thread.join(timeout=10)
-        db.session.remove()
-        db.engine.dispose()
-
-
-def new_page(browser, live, errors: list[str]):
-    context = browser.new_context(base_url=live.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    # CSP violations and script errors show up on the console.
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return page
-
-
-def submit(page):
-    page.locator("main form button[type=submit]").last.click()
-
-
-def sign_in(page, email: str, password: str):
-    page.goto("/account/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    submit(page)
-    page.wait_for_url(re.compile(r"/$"))
-
-
-def screenshot(page, name: str):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_signup_register_enterprise_and_get_verified(browser, live):
