@@ -5,6 +5,7 @@ without parsing text (documented in each command's help).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -88,7 +89,9 @@ def import_command(file: Path, credit_code: str, email: str | None) -> None:
 
 @ledger_cli.command("verify")
 @click.option("--enterprise", "credit_code", default=None, help="Verify only this enterprise's chain.")
-def verify_command(credit_code: str | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Chains walked in parallel processes (default: one per CPU).")
+def verify_command(credit_code: str | None, workers: int | None) -> None:
     """Walk every enterprise's hash chain and report the first broken entry of each.
 
     Prints ``OK <credit code> <n> entries head <hash>`` or
@@ -99,8 +102,7 @@ def verify_command(credit_code: str | None) -> None:
     ids = [_enterprise(credit_code).id] if credit_code else chain_store.chained_enterprises()
     codes = dict(db.session.execute(select(Enterprise.id, Enterprise.credit_code).where(Enterprise.id.in_(ids))).all())
     broken = 0
-    for enterprise_id in ids:
-        report = chain_store.verify_enterprise(enterprise_id)
+    for enterprise_id, report in chain_store.verify_all(ids, workers=workers or os.cpu_count() or 1):
         code = codes.get(enterprise_id, f"enterprise#{enterprise_id}")
         if report.ok:
             click.echo(f"OK {code} {report.count} entries head {report.head_hash}")
