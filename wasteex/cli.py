@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo data and the matcher's file interface."""
+"""Flask CLI commands: demo data, the ledger tools and the matcher's file interface."""
 from __future__ import annotations
 
 import click
@@ -22,11 +22,8 @@ def seed_demo_command() -> None:
 
 def register_commands(app: Flask) -> None:
     from wasteex.ledger.cli import ledger_cli
+    from wasteex.matching.cli import match_file_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ledger_cli)
-    try:
-        from wasteex.matching.cli import match_file_command
-    except ImportError:  # the matcher lands in its own slice
-        return
     app.cli.add_command(match_file_command)
