@@ -187,7 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="matcher-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"{'size':>11} {'pairs':>9} {'solves':>6} {'warm':>4} {'wall s':>7} {'CPU s':>6} "
+    print(f"{'size':>11} {'pairs':>9} {'solves':>6} {'wall s':>7} {'CPU s':>6} "
           f"{'peak MB':>7} {'matched t':>13} {'tonne-km':>15} {'opt':>4} {'HiGHS s':>8} "
           f"{'t ratio':>9} {'tkm ratio':>10}")
     for n in args.sizes:
@@ -196,7 +196,7 @@ def main() -> None:
         wall, cpu, peak, result = run_match_file(path, workdir / f"ordos-{n}.result.json")
         stats = result["stats"]
         row = (f"{n:>5}×{n:<5} {stats['candidate_pairs']:>9} {stats['rounds']:>6} "
-               f"{stats['repairs']:>4} {wall:>7.2f} {cpu:>6.2f} {peak:>7.0f} "
+               f"{wall:>7.2f} {cpu:>6.2f} {peak:>7.0f} "
                f"{result['matched_tonnes']:>13.3f} {result['tonne_km']:>15.3f} "
                f"{'yes' if result['optimal'] else 'NO':>4}")
         highs = run_highs(path, args.highs_cap) if 0 < args.highs_cap and n <= args.highs_max else None

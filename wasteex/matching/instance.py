@@ -237,7 +237,6 @@ def result_to_json(result: Result, *, stats: bool = False) -> dict:
         doc["stats"] = {
             "candidate_pairs": result.candidate_pairs,
             "rounds": result.rounds,
-            "repairs": result.repairs,
             "strategy": result.strategy,
         }
     assert all(math.isfinite(v) for v in (doc["matched_tonnes"], doc["tonne_km"]))

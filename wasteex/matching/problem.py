@@ -120,9 +120,8 @@ class Result:
     optimal: bool
     seconds: float
     candidate_pairs: int
-    rounds: int  # full OR-Tools solves
+    rounds: int  # OR-Tools min-cost solves
     strategy: str
-    repairs: int = 0  # local re-solves (see repair.py)
     potentials: object = None  # numpy array or None
     big_m: float = 0.0
     network: object = None  # (arrays.Pairs, flow per pair): the solved candidate set

@@ -13,8 +13,14 @@ ones ("sparse") never build that set:
    a min-cut test, cheap),
 3. solved (OR-Tools min-cost flow), then priced: every compatible pair of the
    market is checked against the duals (:mod:`pricing`); violators and
-   near-violators are added and the flow re-optimised from where it was
-   (:mod:`repair`), until no violator is left — the certificate.
+   near-violators are added and the network re-solved, until no violator
+   is left: the certificate.
+
+Re-solves start from scratch: OR-Tools cannot be warm-started, and two ways
+around that were measured and dropped — a min-cost circulation on the
+residual graph with reduced costs (no faster: cost scaling restarts its
+prices anyway) and re-solving only a region around few violators (in a
+tight market the improving cycles run through the whole market).
 
 Either way the result is optimal for the full market, with that proof in hand.
 """
@@ -26,16 +32,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wasteex.matching import candidates, network, pricing, repair
+from wasteex.matching import candidates, network, pricing
 from wasteex.matching.arrays import Arrays, Pairs
 from wasteex.matching.problem import Allocation, Problem, Result
 
 DENSE_LIMIT = 600_000  # code-matching pairs up to which enumerating everything is cheaper
 DEFAULT_K = 10  # nearest partners per node (each side) in the first candidate set
 PER_NODE = 8  # pairs added per offer and per demand in each pricing round
+CLOSURE_PER_NODE = 8  # augmenting pairs added per demand in each max-flow round
 MARGIN_M = 2_000  # also add pairs within this reduced cost (m/kg) of violating
-PRUNE_M = 30_000  # before early re-solves, drop idle pairs priced this far above tight
-PRUNE_ROUNDS = 3
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,6 @@ class _State:
     flow: np.ndarray
     pi: np.ndarray
     solves: int = 1
-    repairs: int = 0  # warm re-solves
 
 
 def solve(
@@ -58,8 +62,6 @@ def solve(
     k: int = DEFAULT_K,
     per_node: int = PER_NODE,
     margin_m: float = MARGIN_M,
-    warm: bool = True,
-    prune_m: float | None = PRUNE_M,
 ) -> Result:
     """Allocate offers to demands: maximise tonnes, then minimise tonne-km.
 
@@ -75,15 +77,13 @@ def solve(
         pairs = candidates.dense_pairs(arrays)
         state = _State(pairs, network.solve_network(arrays, pairs), None)
     elif strategy == "sparse":
-        state = _column_generation(arrays, k, per_node, margin_m, warm, prune_m)
+        state = _column_generation(arrays, k, per_node, margin_m)
     else:
         raise ValueError(f"unknown strategy {strategy!r}")
     return _result(problem, arrays, state, strategy, started)
 
 
-def _column_generation(
-    arrays: Arrays, k: int, per_node: int, margin: float, warm: bool, prune: float | None
-) -> _State:
+def _column_generation(arrays: Arrays, k: int, per_node: int, margin: float) -> _State:
     """Solve, price every compatible pair against the duals, add violators, repeat.
 
     Ends only with a certificate: potentials under which no compatible pair
@@ -91,53 +91,26 @@ def _column_generation(
     one new pair and pairs are finite, so it always ends.
     """
     n_d = arrays.n_demands
-    pairs = _max_flow_closure(arrays, candidates.nearest_pairs(arrays, k), per_node)
+    pairs = candidates.nearest_pairs(arrays, k)
+    log.debug("%d nearest pairs", len(pairs))
+    pairs = _max_flow_closure(arrays, pairs, CLOSURE_PER_NODE)
+    log.debug("%d pairs carry the maximum flow", len(pairs))
     flow = network.solve_network(arrays, pairs)
     state = _State(pairs, flow, pricing.potentials(arrays, pairs, flow))
+    log.debug("solve 1 on %d pairs", len(pairs))
     while True:
         added = pricing.violating_pairs(arrays, state.pi, state.pairs, per_node, margin)
         violators = added.take(_reduced(arrays, added, state.pi) < 0)
         log.debug("pricing: %d violators, %d pairs added", len(violators), len(added))
         if not len(violators):
             return state
-        if prune is not None and state.solves + state.repairs <= PRUNE_ROUNDS:
-            _prune(arrays, state, prune)
         state.pairs = state.pairs.extend(added, n_d)
-        state.flow = np.concatenate([state.flow, np.zeros(len(state.pairs) - state.flow.size, np.int64)])
-        if not (warm and _warm_resolve(arrays, state)):
-            state.flow = network.solve_network(arrays, state.pairs)
-            state.pi = pricing.potentials(arrays, state.pairs, state.flow)
-            state.solves += 1
-            log.debug("full solve %d on %d pairs", state.solves, len(state.pairs))
-        if state.solves + state.repairs > 12:  # slow convergence: widen faster
+        state.flow = network.solve_network(arrays, state.pairs)
+        state.pi = pricing.potentials(arrays, state.pairs, state.flow)
+        state.solves += 1
+        log.debug("solve %d on %d pairs", state.solves, len(state.pairs))
+        if state.solves > 12:  # slow convergence: widen faster
             per_node = min(per_node * 2, 1 << 20)
-
-
-def _warm_resolve(arrays: Arrays, state: _State) -> bool:
-    """Re-optimise from the current flow (:mod:`repair`); True once proven optimal."""
-    flow = repair.resolve_residual(arrays, state.pairs, state.flow, state.pi)
-    if flow is None:
-        return False
-    try:
-        pi = pricing.potentials(arrays, state.pairs, flow)
-    except pricing.CertificateError:  # not expected: the circulation is exact
-        log.warning("warm re-solve not proven optimal; solving from scratch")
-        return False
-    state.flow, state.pi = flow, pi
-    state.repairs += 1
-    log.debug("warm re-solve %d on %d pairs", state.repairs, len(state.pairs))
-    return True
-
-
-def _prune(arrays: Arrays, state: _State, above: float) -> None:
-    """Drop idle pairs whose reduced cost is far from tight: they would only slow OR-Tools.
-
-    They stay in the market: if a later round's prices make one of them a
-    violator, pricing adds it back. (Only early rounds prune, so the column
-    generation still ends.)
-    """
-    keep = (state.flow > 0) | (_reduced(arrays, state.pairs, state.pi) < above)
-    state.pairs, state.flow = state.pairs.take(keep), state.flow[keep]
 
 
 def _reduced(arrays: Arrays, pairs: Pairs, pi: np.ndarray) -> np.ndarray:
@@ -187,7 +160,6 @@ def _result(problem: Problem, arrays: Arrays, state: _State, strategy: str, star
         seconds=time.perf_counter() - started,
         candidate_pairs=len(pairs),
         rounds=state.solves,
-        repairs=state.repairs,
         strategy=strategy,
         potentials=state.pi,
         big_m=pricing.big_m(arrays),
