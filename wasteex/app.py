@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.enterprises.views import bp as enterprises_bp
     from wasteex.ledger.views import bp as ledger_bp
     from wasteex.main.views import bp as main_bp
+    from wasteex.market.views import bp as market_bp
     from wasteex.streams.views import bp as streams_bp
 
     app.register_blueprint(main_bp)
@@ -119,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(streams_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(market_bp)
     register_api(app)
 
 

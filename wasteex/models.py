@@ -5,3 +5,4 @@ from wasteex.enterprises.models import Enterprise, Facility, Site  # noqa: F401
 from wasteex.catalog.models import QualityAttribute, Route, WasteCategory  # noqa: F401
 from wasteex.ledger.models import LedgerChain, LedgerEntry, MonthlyTotal  # noqa: F401
 from wasteex.streams.models import LabReport, QualityValue, WasteStream  # noqa: F401
+from wasteex.market.models import Demand, DemandCode, DemandLimit, Offer, OfferQuality  # noqa: F401

@@ -5,6 +5,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from wasteex.geo import BASE_NAMES, DIVISIONS, Base
+from wasteex.numbers import plain
 
 
 def is_english() -> bool:
@@ -35,6 +36,7 @@ def url_with(**changes) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["plain"] = plain
     app.jinja_env.globals.update(
         division_name=division_name, base_name=base_name, url_with=url_with, is_english=is_english,
         DIVISIONS=DIVISIONS, LANGUAGES=app.config["LANGUAGES"], Base=Base,

@@ -17,6 +17,7 @@ from wasteex.enterprises.models import FacilityKind
 from wasteex.ledger.rates import kg_to_tonnes_str
 from wasteex.streams.models import GbClass, PhysicalForm
 from wasteex.templating import is_english
+from wasteex.numbers import plain
 
 GB_CLASS_LABELS = {GbClass.I.value: _l("Class I"), GbClass.II.value: _l("Class II")}
 PHYSICAL_FORM_LABELS = {
@@ -114,7 +115,7 @@ class QualityForm(FlaskForm):
 
     def with_choices(self, reports) -> "QualityForm":
         self.attribute.choices = [choice("", _l("Choose…"))] + [
-            choice(a.key, f"{local_name(a)} ({a.unit or '—'}, {a.min_value.normalize()}–{a.max_value.normalize()})")
+            choice(a.key, f"{local_name(a)} ({a.unit or '—'}, {plain(a.min_value)}–{plain(a.max_value)})")
             for a in catalog.attributes()
         ]
         self.lab_report_id.choices = [choice("", "—")] + [

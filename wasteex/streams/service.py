@@ -17,6 +17,7 @@ from wasteex.enterprises.models import Facility, FacilityKind, Site
 from wasteex.errors import NotFound, ValidationFailed
 from wasteex.extensions import db
 from wasteex.ledger.rates import tonnes_to_kg
+from wasteex.numbers import plain
 from wasteex.streams import uploads
 from wasteex.streams.models import GbClass, LabReport, PhysicalForm, QualityValue, WasteStream
 
@@ -132,7 +133,7 @@ def add_quality_value(actor: User, stream_id: int, attribute_key: str, value, me
         _fail("value", _("Enter a number."))
     if not number.is_finite() or not attribute.min_value <= number <= attribute.max_value:
         _fail("value", _("The value must lie between %(lo)s and %(hi)s %(unit)s.",
-                         lo=attribute.min_value.normalize(), hi=attribute.max_value.normalize(), unit=attribute.unit))
+                         lo=plain(attribute.min_value), hi=plain(attribute.max_value), unit=attribute.unit))
     if measured_on is None or measured_on > date.today():
         _fail("measured_on", _("Enter the measurement date (not in the future)."))
     report = None
