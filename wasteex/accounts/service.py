@@ -121,9 +121,7 @@ def user_for_token(secret: str) -> User | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:
-        # Bookkeeping of its own, so that it is kept even when the request only reads.
         token.last_used_at = now
-        db.session.commit()
     return token.user
 
 

@@ -49,7 +49,13 @@ def load_user_from_bearer(_request):
     from wasteex.accounts.service import user_for_token
 
     secret = bearer_secret()
-    return user_for_token(secret) if secret else None
+    if not secret:
+        return None
+    user = user_for_token(secret)
+    # The token's last use is bookkeeping of its own: commit it here, at the request's
+    # edge, so it is kept even when the request only reads (or fails later).
+    db.session.commit()
+    return user
 
 
 def unauthorized():
