@@ -23,7 +23,7 @@ from wasteex.enterprises.uscc import UsccError, validate_uscc
 from wasteex.errors import Conflict, NotFound, ValidationFailed
 from wasteex.extensions import db
 from wasteex.geo import base_of
-from wasteex.ledger import chain_store
+from wasteex.ledger import chain_store, queries
 from wasteex.ledger.kinds import RULES
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry, MonthlyTotal
 from wasteex.ledger.rates import MAX_KG, tonnes_to_kg
@@ -228,11 +228,9 @@ def correct_entry(actor: User, entry_id: int, reason: str, replacement: EntryInp
         raise NotFound(_("No such ledger entry."))
     enterprise = _enterprise_for_write(actor, original.enterprise_id)
     reason = _required_text("reason", reason, 2000)
-    if original.corrects_id is not None and original.quantity_kg < 0:
+    if queries.is_reversal(original):
         raise Conflict(_("A reversing entry cannot itself be corrected."))
-    already = db.session.scalar(select(LedgerEntry.id).where(
-        LedgerEntry.corrects_id == original.id, LedgerEntry.quantity_kg < 0))
-    if already is not None:
+    if queries.corrected_ids([original.id]):
         raise Conflict(_("This entry has already been corrected."))
     new = build_entry(enterprise, replacement, actor, EntrySource.CORRECTION) if replacement else None
     reversal = _reversal_of(original, actor, reason)
@@ -241,6 +239,11 @@ def correct_entry(actor: User, entry_id: int, reason: str, replacement: EntryInp
         new.corrects_id, new.reason = original.id, reason
         written.append(commit_to_chain(actor, new))
     return written
+
+
+def is_correctable(entry: LedgerEntry) -> bool:
+    """The rule correct_entry enforces: not a reversal itself, not reversed already."""
+    return not queries.is_reversal(entry) and not queries.corrected_ids([entry.id])
 
 
 def _reversal_of(original: LedgerEntry, actor: User, reason: str) -> LedgerEntry:

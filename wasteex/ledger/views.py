@@ -6,8 +6,6 @@ are small helpers at the bottom.
 """
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -15,16 +13,14 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from wasteex.accounts.permissions import can_write_enterprise, require_enterprise_reader, require_enterprise_writer
 from wasteex.enterprises import service as enterprises
 from wasteex.enterprises.models import Enterprise
 from wasteex.extensions import db
 from wasteex.forms_support import page_arg, perform
-from wasteex.geo import BASE_OF_DIVISION, Base, base_of
-from wasteex.ledger import chain_store, excel, importer, service
+from wasteex.geo import Base, base_of
+from wasteex.ledger import chain_store, excel, importer, queries, service
 from wasteex.ledger.forms import (
     FACILITY_KIND_LABELS,
     KIND_LABELS,
@@ -34,10 +30,10 @@ from wasteex.ledger.forms import (
     ImportForm,
     year_choices,
 )
-from wasteex.ledger.models import EntryKind, EntrySource, LedgerChain, LedgerEntry
-from wasteex.ledger.rates import FlowTotals, kg_to_tonnes_str
-from wasteex.ledger.stats import TARGET_RATE, StatsFilter, closing_stock_kg, flow_by
-from wasteex.listing import Sorts, like_pattern, paginate
+from wasteex.ledger.models import EntrySource, LedgerEntry
+from wasteex.ledger.rates import kg_to_tonnes_str
+from wasteex.ledger.stats import TARGET_RATE
+from wasteex.listing import Sorts, paginate
 from wasteex.streams import service as streams
 
 bp = Blueprint("ledger", __name__)
@@ -92,18 +88,10 @@ def _xlsx(data: bytes, name: str):
 
 # The enterprise's ledger -----------------------------------------------------
 
-@dataclass
-class EntryFilter:
-    year: int | None = None
-    month: int | None = None
-    kind: str = ""
-    stream: int | None = None
-
-    @classmethod
-    def from_args(cls) -> "EntryFilter":
-        kind = request.args.get("kind", "")
-        return cls(year=_int_arg("year", 2000, 2100), month=_int_arg("month", 1, 12),
-                   kind=kind if kind in KIND_LABELS else "", stream=_int_arg("stream", 1, 2**62))
+def _entry_filter() -> queries.EntryFilter:
+    kind = request.args.get("kind", "")
+    return queries.EntryFilter(year=_int_arg("year", 2000, 2100), month=_int_arg("month", 1, 12),
+                               kind=kind if kind in KIND_LABELS else "", stream=_int_arg("stream", 1, 2**62))
 
 
 @bp.get("/enterprises/<int:enterprise_id>/ledger")
@@ -129,13 +117,13 @@ def record(enterprise_id: int):
 
 
 def _render_ledger(enterprise: Enterprise, form: EntryForm | None):
-    flt = EntryFilter.from_args()
-    page = paginate(_filtered(service.entries_of(current_user, enterprise.id), flt), ENTRY_SORTS,
+    flt = _entry_filter()
+    page = paginate(queries.filtered(service.entries_of(current_user, enterprise.id), flt), ENTRY_SORTS,
                     request.args.get("sort"), page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
         "ledger/index.html", enterprise=enterprise, page=page, flt=flt, form=form,
         streams=streams.streams_of(current_user, enterprise.id), chain=chain_store.head(enterprise.id),
-        corrected=_corrected_ids([e.id for e in page.items]), years=year_choices(),
+        corrected=queries.corrected_ids([e.id for e in page.items]), years=year_choices(),
         can_write=form is not None, active_tab="ledger")
 
 
@@ -154,7 +142,7 @@ def chain(enterprise_id: int):
 def entry(entry_id: int):
     item = service.get_entry(current_user, entry_id)
     form = None
-    if _correctable(item):
+    if can_write_enterprise(current_user, item.enterprise_id) and service.is_correctable(item):
         form = _entry_form(CorrectionForm, item.enterprise_id, formdata=None, data=EntryForm.initial(item))
     return _render_entry(item, form)
 
@@ -174,49 +162,20 @@ def correct(entry_id: int):
 
 def _render_entry(item: LedgerEntry, form: CorrectionForm | None):
     return render_template("ledger/entry.html", entry=item, enterprise=db.session.get(Enterprise, item.enterprise_id),
-                           history=_history(item), form=form, active_tab="ledger")
+                           history=queries.history(item), form=form, active_tab="ledger")
 
 
 # The flow summary (附表2) -----------------------------------------------------
-
-@dataclass
-class SummaryRow:
-    month: int | None
-    totals: FlowTotals
-    closing_kg: int
-
-
-@dataclass
-class StreamSummary:
-    stream: object
-    rows: list[SummaryRow] = field(default_factory=list)
-    total: SummaryRow | None = None
-
 
 @bp.get("/enterprises/<int:enterprise_id>/ledger/summary")
 def summary(enterprise_id: int):
     enterprise = _readable(enterprise_id)
     year, month = _year_arg(), _int_arg("month", 1, 12)
-    groups = _summary(enterprise.id, year, month)
-    base = StatsFilter(year=year, month=month, enterprise_ids=(enterprise.id,))
-    overall = SummaryRow(None, sum((g.total.totals for g in groups), FlowTotals()), closing_stock_kg(base))
+    groups = queries.flow_summary(current_user, enterprise.id, year, month)
+    overall = queries.summary_total(groups, year, month, enterprise.id)
     return render_template("ledger/summary.html", enterprise=enterprise, year=year, month=month, groups=groups,
                            overall=overall, target=Decimal(TARGET_RATE), years=year_choices(),
                            active_tab="summary")
-
-
-def _summary(enterprise_id: int, year: int, month: int | None) -> list[StreamSummary]:
-    known = {s.id: s for s in streams.streams_of(current_user, enterprise_id)}
-    flows = flow_by(StatsFilter(year=year, month=month, enterprise_ids=(enterprise_id,)), "stream_month")
-    groups: dict[int, StreamSummary] = {}
-    for (_eid, stream_key, m), totals in sorted(flows.items(), key=lambda item: item[0]):
-        flt = StatsFilter(year=year, month=m, enterprise_ids=(enterprise_id,), stream_id=stream_key)
-        group = groups.setdefault(stream_key, StreamSummary(known.get(stream_key)))
-        group.rows.append(SummaryRow(m, totals, closing_stock_kg(flt)))
-    for stream_key, group in groups.items():
-        flt = StatsFilter(year=year, month=month, enterprise_ids=(enterprise_id,), stream_id=stream_key)
-        group.total = SummaryRow(None, sum((r.totals for r in group.rows), FlowTotals()), closing_stock_kg(flt))
-    return list(groups.values())
 
 
 # Excel -------------------------------------------------------------------------
@@ -256,9 +215,12 @@ def export(enterprise_id: int):
 def overview():
     q, base = request.args.get("q", "").strip(), request.args.get("base", "")
     base = base if base in {b.value for b in Base} else ""
-    page, lasts = _overview_page(q, base)
-    return render_template("ledger/overview.html", page=page, q=q, base=base, lasts=lasts,
-                           chains={c.enterprise_id: c for c in _chains([e.id for e in page.items])},
+    page = queries.overview_page(current_user, q, base, request.args.get("sort"), page_arg(),
+                                 current_app.config["PAGE_SIZE"])
+    ids = [e.id for e in page.items]
+    return render_template("ledger/overview.html", page=page, q=q, base=base,
+                           lasts=queries.last_entry_dates(ids),
+                           chains={c.enterprise_id: c for c in queries.chains(ids)},
                            years=year_choices(), base_of=base_of)
 
 
@@ -272,77 +234,3 @@ def export_base():
     base, year = Base(raw), _year_arg()
     data = excel.export_workbook(current_user, excel.base_enterprise_ids(base), year)
     return _xlsx(data, f"ledger-{base.value}-{year}-台账.xlsx")
-
-
-# Read helpers for these pages ----------------------------------------------------
-
-def _filtered(stmt, flt: EntryFilter):
-    if flt.year:
-        first, last = (flt.month or 1), (flt.month or 12)
-        stmt = stmt.where(LedgerEntry.period_date.between(
-            date(flt.year, first, 1), date(flt.year, last, calendar.monthrange(flt.year, last)[1])))
-    if flt.kind:
-        stmt = stmt.where(LedgerEntry.kind == EntryKind(flt.kind))
-    if flt.stream:
-        stmt = stmt.where(LedgerEntry.stream_id == flt.stream)
-    return stmt.options(selectinload(LedgerEntry.stream), selectinload(LedgerEntry.facility),
-                        selectinload(LedgerEntry.route), selectinload(LedgerEntry.corrects))
-
-
-def _corrected_ids(ids: list[int]) -> set[int]:
-    """Which of these entries have been reversed."""
-    if not ids:
-        return set()
-    return set(db.session.scalars(select(LedgerEntry.corrects_id).where(
-        LedgerEntry.corrects_id.in_(ids), LedgerEntry.quantity_kg < 0)))
-
-
-def _correctable(item: LedgerEntry) -> bool:
-    if not can_write_enterprise(current_user, item.enterprise_id):
-        return False
-    is_reversal = item.corrects_id is not None and item.quantity_kg < 0
-    return not is_reversal and item.id not in _corrected_ids([item.id])
-
-
-def _history(item: LedgerEntry) -> list[LedgerEntry]:
-    """The original entry and every correction made to it or to its replacements, in chain order."""
-    root = item
-    while root.corrects is not None:
-        root = root.corrects
-    found, frontier = [root], [root.id]
-    while frontier:
-        children = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.corrects_id.in_(frontier))))
-        found += children
-        frontier = [c.id for c in children if c.quantity_kg > 0]
-    return sorted(found, key=lambda e: e.seq) if len(found) > 1 else []
-
-
-def _overview_page(q: str, base: str):
-    stmt = select(Enterprise).join(LedgerChain, LedgerChain.enterprise_id == Enterprise.id)
-    columns = {"name": Enterprise.name, "division": Enterprise.division_code, "entries": LedgerChain.seq}
-    if (request.args.get("sort") or "").lstrip("-") == "last":  # the aggregate only when sorting by it
-        last = (select(LedgerEntry.enterprise_id, func.max(LedgerEntry.period_date).label("last"))
-                .group_by(LedgerEntry.enterprise_id).subquery())
-        stmt = stmt.outerjoin(last, last.c.enterprise_id == Enterprise.id)
-        columns["last"] = last.c.last
-    if not current_user.reads_everything:
-        stmt = stmt.where(Enterprise.id.in_([m.enterprise_id for m in current_user.memberships]))
-    if q:
-        pattern = like_pattern(q)
-        stmt = stmt.where(or_(Enterprise.name.ilike(pattern, escape="\\"),
-                              Enterprise.credit_code.ilike(pattern, escape="\\")))
-    if base:
-        codes = [code for code, b in BASE_OF_DIVISION.items() if b.value == base]
-        stmt = stmt.where(Enterprise.division_code.in_(codes) if codes
-                          else Enterprise.division_code.not_in(list(BASE_OF_DIVISION)))
-    page = paginate(stmt, Sorts(columns, default="name"), request.args.get("sort"), page_arg(),
-                    current_app.config["PAGE_SIZE"])
-    ids = [e.id for e in page.items]
-    lasts = dict(db.session.execute(select(LedgerEntry.enterprise_id, func.max(LedgerEntry.period_date))
-                                    .where(LedgerEntry.enterprise_id.in_(ids or [-1]))
-                                    .group_by(LedgerEntry.enterprise_id)).all())
-    return page, lasts
-
-
-def _chains(ids: list[int]) -> list[LedgerChain]:
-    return list(db.session.scalars(select(LedgerChain).where(LedgerChain.enterprise_id.in_(ids or [-1]))))
