@@ -6,3 +6,5 @@ from wasteex.catalog.models import QualityAttribute, Route, WasteCategory  # noq
 from wasteex.ledger.models import LedgerChain, LedgerEntry, MonthlyTotal  # noqa: F401
 from wasteex.streams.models import LabReport, QualityValue, WasteStream  # noqa: F401
 from wasteex.market.models import Demand, DemandCode, DemandLimit, Offer, OfferQuality  # noqa: F401
+from wasteex.matching.models import MatchRun  # noqa: F401
+from wasteex.agreements.models import Agreement, Proposal  # noqa: F401

@@ -10,10 +10,10 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Numeric, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from wasteex.database import UTCDateTime, created_at, intpk, str255, str_enum
+from wasteex.database import UTCDateTime, created_at, intpk, str255, str_enum, utcnow
 from wasteex.extensions import db
 
 MAX_KM = 1000  # the farthest a listing may reach; also the recommendations' search radius
@@ -39,6 +39,10 @@ class TransportBy(enum.Enum):
 
 class _Listing:
     """What offers and demands share: quantities over time, price, status."""
+
+    # Any change, including tonnes taken by an agreement: what caches of the market compare.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow,
+                                                 server_default=func.current_timestamp(), index=True)
 
     @property
     def months(self) -> int | None:
