@@ -24,6 +24,28 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Checked on the server on every request (accounts/session.py): a session ends after this
+    # many idle minutes, and this many minutes after sign-in whatever the activity.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_MINUTES = 12 * 60
+    # Sensitive acts (signing a transfer slip) need a sign-in or a re-confirmation this recent
+    # (accounts/reauth.py).
+    REAUTH_MAX_AGE_MINUTES = 5
+
+    # TOTP second factor (accounts/second_factor.py). Platform roles that must use it, comma-
+    # separated ("regulator,admin"; "" for none): they enrol right after their first sign-in and
+    # can do nothing else until they have.
+    TOTP_REQUIRED_ROLES = "regulator,admin"
+    TOTP_ISSUER = "WasteEx"
+    # Keys encrypting the stored TOTP secrets, comma-separated; the first encrypts, all decrypt.
+    # A Fernet key or any long random string. Unset: derived from SECRET_KEY (when rotating
+    # SECRET_KEY, list the old one here or enrolled users must enrol again).
+    TOTP_ENCRYPTION_KEYS: str | None = None
+    # How long the "enter your code" step after a correct password stays open.
+    TOTP_LOGIN_PENDING_SECONDS = 300
+
+    # Security events as JSON lines (security_log.py); also written to this file when set.
+    SECURITY_LOG_FILE: str | None = None
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     API_MAX_JSON_BYTES = 1024 * 1024
@@ -44,6 +66,11 @@ class Config:
     # offline gazetteer always works.
     GEOCODER: str | None = None
 
+    # Transport cost shown in proposals' explanations (yuan per tonne-km); not part of the objective.
+    TRANSPORT_YUAN_PER_TKM = "0.45"
+    # A queued or running matcher run older than this is taken as dead (its worker was killed).
+    MATCH_RUN_STALE_SECONDS = 3600
+
     API_TITLE = "WasteEx API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -58,6 +85,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # The demo admin and regulator sign in with their password alone under `make run` (README:
+    # WASTEEX_TOTP_REQUIRED_ROLES=regulator,admin to try the enforced second factor). Anyone
+    # may still enrol from the account page; an enrolled account is always asked for its code.
+    TOTP_REQUIRED_ROLES = ""
 
 
 class TestingConfig(Config):
@@ -66,6 +97,8 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = True
     # Tests do not need a memory-hard KDF at full strength.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    # Regulator and admin fixtures sign in with a password; the TOTP tests turn this on.
+    TOTP_REQUIRED_ROLES = ""
 
 
 class ProductionConfig(Config):

@@ -35,7 +35,8 @@ class OfferView:
     elsewhere: tuple[tuple[str, float, float], ...]  # (demand id, tonnes, km) of its other uses
     spare_tonnes: float  # what the offer still has unallocated
     extra_tonne_km_per_tonne: float | None  # reduced cost; None when not compatible
-    reason: str
+    kind: str  # incompatible | allocated | full | lose_tonnes | costlier | tie: for translated wording
+    reason: str  # the same in English words (match-file, logs)
 
 
 def explain(problem: Problem, result: Result, demand: int | str, *, limit: int = 5) -> list[OfferView]:
@@ -107,21 +108,26 @@ def _view(problem, result, back, i, j, metres, why_not, uses) -> OfferView:
         elsewhere=others,
         spare_tonnes=spare / 1000,
         extra_tonne_km_per_tonne=extra,
-        reason=_reason(problem, result, j, here, spare, others, why_not, extra),
+        **_reason(problem, result, j, here, spare, others, why_not, extra),
     )
 
 
-def _reason(problem, result, j, here, spare, others, why_not, extra) -> str:
+def _reason(problem, result, j, here, spare, others, why_not, extra) -> dict[str, str]:
     if why_not is not None:
-        return f"not compatible: {why_not}"
+        return {"kind": "incompatible", "reason": f"not compatible: {why_not}"}
     if here:
-        return "allocated here"
+        return {"kind": "allocated", "reason": "allocated here"}
     demand = problem.demands[j]
     served = sum(a.kg for a in result.allocations if a.demand == j)
     if spare and served >= demand.kg:
-        return "this demand is already full with supply that costs the market less tonne-km"
+        return {"kind": "full",
+                "reason": "this demand is already full with supply that costs the market less tonne-km"}
     where = ", ".join(f"{d} ({t:g} t at {km:.1f} km)" for d, t, km in others[:3])
     if extra is not None and extra * 1000 >= result.big_m / 2:  # inf included
-        return f"its tonnes went to {where}; taking them would lose matched tonnes elsewhere"
-    cost = "nothing more (a tie)" if not extra else f"about {extra:.1f} t·km more per tonne moved"
-    return f"its tonnes went to {where}; bringing them here would cost the market {cost}"
+        return {"kind": "lose_tonnes",
+                "reason": f"its tonnes went to {where}; taking them would lose matched tonnes elsewhere"}
+    if not extra:
+        return {"kind": "tie", "reason": f"its tonnes went to {where}; bringing them here would cost the market "
+                                         "nothing more (a tie)"}
+    return {"kind": "costlier", "reason": f"its tonnes went to {where}; bringing them here would cost the market "
+                                          f"about {extra:.1f} t·km more per tonne moved"}
