@@ -105,12 +105,14 @@ def register_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from wasteex.accounts.admin import bp as admin_bp
     from wasteex.accounts.views import bp as accounts_bp
+    from wasteex.agreements.views import bp as agreements_bp
     from wasteex.api import register_api
     from wasteex.catalog.views import bp as catalog_bp
     from wasteex.enterprises.views import bp as enterprises_bp
     from wasteex.ledger.views import bp as ledger_bp
     from wasteex.main.views import bp as main_bp
     from wasteex.market.views import bp as market_bp
+    from wasteex.matching.views import bp as matching_bp
     from wasteex.streams.views import bp as streams_bp
 
     app.register_blueprint(main_bp)
@@ -121,6 +123,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(streams_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(market_bp)
+    app.register_blueprint(agreements_bp)
+    app.register_blueprint(matching_bp)
     register_api(app)
 
 

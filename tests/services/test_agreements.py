@@ -121,8 +121,7 @@ def test_a_failed_run_writes_no_proposal(traded, monkeypatch):
         raise MemoryError("out of memory while explaining")
 
     monkeypatch.setattr(runs.explain, "explain", explode)
-    with pytest.raises(MemoryError):
-        runs.execute(run.id)
+    runs.execute(run.id)
     db.session.refresh(run)
     assert run.status is RunStatus.FAILED and "out of memory" in run.error
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0

@@ -234,6 +234,17 @@ def propose(actor: User, data: dict, yuan_per_tkm: Decimal) -> Proposal:
     return proposal
 
 
+def counterparts_for(actor: User, listing: Offer | Demand) -> list[Offer] | list[Demand]:
+    """The actor's open listings of the other kind that could be proposed to ``listing``."""
+    if actor.reads_everything:
+        return []
+    model = Demand if isinstance(listing, Offer) else Offer
+    mine = [m.enterprise_id for m in actor.memberships
+            if m.enterprise_id != listing.enterprise_id and can_write_enterprise(actor, m.enterprise_id)]
+    return list(db.session.scalars(select(model).where(
+        model.enterprise_id.in_(mine), model.status == ListingStatus.OPEN, model.remaining_kg > 0).order_by(model.id)))
+
+
 def _open_listing(actor: User, getter, raw, field: str, message: str):
     if not str(raw or "").isdigit():
         fail(field, message)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from wasteex.accounts.permissions import can_write_enterprise, require_enterprise_writer
+from wasteex.agreements import service as agreements
 from wasteex.catalog import service as catalog
 from wasteex.enterprises import service as enterprises
 from wasteex.forms_support import page_arg, perform
@@ -109,7 +110,8 @@ def listings(enterprise_id: int):
 def offer(offer_id: int):
     offer = service.get_offer(current_user, offer_id)
     return render_template("market/offer.html", offer=offer, can_change=service.can_change(current_user, offer),
-                           recs=recommend.for_offer(current_user, offer.id), action_form=ActionForm())
+                           recs=recommend.for_offer(current_user, offer.id), action_form=ActionForm(),
+                           counterparts=agreements.counterparts_for(current_user, offer))
 
 
 @bp.route("/streams/<int:stream_id>/offers/new", methods=["GET", "POST"])
@@ -151,7 +153,8 @@ def offer_status(offer_id: int, action: str):
 def demand(demand_id: int):
     demand = service.get_demand(current_user, demand_id)
     return render_template("market/demand.html", demand=demand, can_change=service.can_change(current_user, demand),
-                           recs=recommend.for_demand(current_user, demand.id), action_form=ActionForm())
+                           recs=recommend.for_demand(current_user, demand.id), action_form=ActionForm(),
+                           counterparts=agreements.counterparts_for(current_user, demand))
 
 
 @bp.route("/enterprises/<int:enterprise_id>/demands/new", methods=["GET", "POST"])

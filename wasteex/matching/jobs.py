@@ -11,7 +11,7 @@ from flask import current_app
 
 from wasteex.extensions import db
 from wasteex.matching import runs
-from wasteex.matching.models import MatchRun
+from wasteex.matching.models import MatchRun, RunStatus
 
 QUEUE = "wasteex"
 JOB_TIMEOUT = 1800  # seconds: a city-wide run at 20k × 20k takes well under this
@@ -38,4 +38,6 @@ def perform(run_id: int) -> None:
     from wasteex import create_app
 
     with create_app().app_context():
-        runs.execute(run_id)
+        run = runs.execute(run_id)
+        if run.status is RunStatus.FAILED:
+            raise RuntimeError(f"matcher run {run_id} failed: {run.error}")  # RQ keeps it as a failed job

@@ -92,7 +92,7 @@ def runs_for(actor: User) -> list[MatchRun]:
 # Executing ---------------------------------------------------------------------
 
 def execute(run_id: int) -> MatchRun:
-    """Run a queued run to its end, committing progress; on failure mark it failed and re-raise."""
+    """Run a queued run to its end, committing progress; a failure is recorded on the run, which is returned."""
     run = db.session.get(MatchRun, run_id)
     if run is None or run.status is not RunStatus.QUEUED:
         raise Conflict(f"run {run_id} is not queued")
@@ -113,7 +113,6 @@ def execute(run_id: int) -> MatchRun:
         run.status, run.error, run.finished_at = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000], utcnow()
         db.session.commit()
         log.exception("matcher run %s failed", run_id)
-        raise
     return run
 
 
