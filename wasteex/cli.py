@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo data, the ledger tools and the matcher's file interface."""
+"""Flask CLI commands: demo data, the ledger tools, the matcher's file interface and backups."""
 from __future__ import annotations
 
 import click
@@ -21,9 +21,11 @@ def seed_demo_command() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from wasteex.backup_cli import backup_cli
     from wasteex.ledger.cli import ledger_cli
     from wasteex.matching.cli import match_file_command
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(match_file_command)
+    app.cli.add_command(backup_cli)
