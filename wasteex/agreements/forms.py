@@ -7,7 +7,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 DECISION_LABELS = {"pending": _l("Waiting"), "accepted": _l("Accepted"), "declined": _l("Declined")}
-PROPOSAL_STATUS_LABELS = {"pending": _l("Open"), "agreed": _l("Agreed"), "declined": _l("Declined"),
+PROPOSAL_STATUS_LABELS = {"pending": _l("Under negotiation"), "agreed": _l("Agreed"), "declined": _l("Declined"),
                           "withdrawn": _l("Withdrawn")}
 AGREEMENT_STATUS_LABELS = {"active": _l("In force"), "completed": _l("Completed"), "cancelled": _l("Cancelled")}
 ALTERNATIVE_LABELS = {

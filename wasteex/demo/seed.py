@@ -13,6 +13,7 @@ from wasteex.accounts.passwords import hash_password
 from wasteex.database import utcnow
 from wasteex.demo.data import DEMO_PASSWORD, ENTERPRISES, PRODUCER_FACILITIES, USERS, DemoEnterprise
 from wasteex.demo.ledger import seed_ledger
+from wasteex.demo.market import seed_market
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Facility, FacilityKind, Site
 from wasteex.enterprises.uscc import make_uscc
 from wasteex.extensions import db
@@ -72,7 +73,9 @@ def seed_demo() -> bool:
         plant.facilities.append(Facility(kind=FacilityKind(kind), code=code, name=name,
                                          responsible_person="赵工"))
     db.session.flush()
-    seed_ledger(_entry_authors(by_key), [e for e in by_key.values() if e.is_utiliser], date.today())
+    authors = _entry_authors(by_key)
+    seed_ledger(authors, [e for e in by_key.values() if e.is_utiliser], date.today())
+    seed_market(date.today())
     return True
 
 
