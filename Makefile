@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wasteex
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations catalogs vendor clean backup restore
+.PHONY: run test install translations catalogs vendor clean backup restore worker
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# An RQ worker for matcher runs (and later exports): needs WASTEEX_REDIS_URL, as the web workers do.
+worker: install
+	@test -n "$$WASTEEX_REDIS_URL" || { echo "set WASTEEX_REDIS_URL (e.g. redis://127.0.0.1:6379/0)" >&2; exit 2; }
+	$(BIN)/rq worker --url "$$WASTEEX_REDIS_URL" wasteex
 
 # Dump the configured database (WASTEEX_DATABASE_URL) under instance/backups/ with a manifest of the
 # ledger chain heads; restore one into another database and verify every chain against that manifest.

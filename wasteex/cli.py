@@ -1,4 +1,4 @@
-"""Flask CLI commands: demo data, the ledger tools, the matcher's file interface and backups."""
+"""Flask CLI commands: demo data, the ledger tools, the matcher (file interface, scheduled runs), backups."""
 from __future__ import annotations
 
 import click
@@ -20,6 +20,28 @@ def seed_demo_command() -> None:
     click.echo("Demo data created." if created else "Demo data already present; nothing changed.")
 
 
+@click.command("match-run")
+@with_appcontext
+def match_run_command() -> None:
+    """Start a city-wide matcher run (for cron or a systemd timer); queued on Redis when configured."""
+    from wasteex.errors import Conflict
+    from wasteex.extensions import db
+    from wasteex.matching import jobs, runs
+    from wasteex.matching.models import RunStatus
+
+    try:
+        run = runs.start(None)
+    except Conflict as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    jobs.dispatch(run)
+    if run.status is RunStatus.FAILED:
+        raise click.ClickException(f"run {run.id} failed: {run.error}")
+    click.echo(f"run {run.id}: {run.status.value}" + (
+        f", {run.matched_kg / 1000:.3f} t matched in {len(run.proposals)} proposals, optimal={run.optimal}"
+        if run.status is RunStatus.DONE else f" as job {run.job_id}"))
+
+
 def register_commands(app: Flask) -> None:
     from wasteex.backup_cli import backup_cli
     from wasteex.ledger.cli import ledger_cli
@@ -28,4 +50,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(match_file_command)
+    app.cli.add_command(match_run_command)
     app.cli.add_command(backup_cli)
