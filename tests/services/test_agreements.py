@@ -6,12 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_user
-from tests.services.test_market_service import market, new_demand, new_offer  # noqa: F401 - fixtures
+from tests.factories import make_stream, make_user
+from tests.services.test_market_service import add_quality, market, new_demand, new_offer  # noqa: F401 - fixtures
 from wasteex.agreements import service
 from wasteex.agreements.models import Agreement, Decision, Proposal, ProposalStatus
 from wasteex.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from wasteex.extensions import db
+from wasteex.market import service as service_market
 from wasteex.matching import runs
 from wasteex.matching.models import MatchRun, RunStatus
 
@@ -180,3 +181,18 @@ def test_acceptance_beyond_what_is_left_changes_nothing(traded):
     db.session.refresh(second), db.session.refresh(w.demand_c)
     assert second.offer_decision is Decision.PENDING and w.demand_c.remaining_kg == 100_000
     assert db.session.scalar(select(func.count()).select_from(Agreement)) == 1
+
+
+def test_a_run_never_pairs_an_enterprise_with_itself(traded):
+    """C also produces fly ash next door to its own demand; the run sends it nowhere near C."""
+    w = traded
+    w.c.is_producer = True
+    own_stream = make_stream(w.c, w.site_c, "SW02", name="丙厂自产粉煤灰")
+    add_quality(own_stream, "al2o3_pct", "45")
+    own = service_market.create_offer(w.carol, {"stream_id": own_stream.id, "title": "自产", "supply": "one_off",
+                                                "tonnes": "800", "price_per_t": "0", "transport_by": "either"})
+    service_market.change_status(w.carol, own, "publish")
+    db.session.commit()
+    run = run_once(w.regulator)
+    assert run.snapshot["offers"][1]["owner"] == str(w.c.id)
+    assert {(p.offer_id, p.demand_id) for p in run.proposals} == {(w.offer.id, w.demand_c.id)}

@@ -4,6 +4,7 @@ Every candidate generator and the pricing step test millions of
 (offer, demand) pairs; doing it on arrays keeps that in C. The rules are the
 ones of :func:`problem.incompatibility`, restated as masks:
 
+* owner: ``offer_owner[i] != demand_owner[j]`` (an unset owner never equals one);
 * code: ``accepts[j, code[i]]``;
 * class: ``class_ok[j, klass[i]]`` where column 0 stands for "no class";
 * quality: for each limited attribute, ``lo[j] <= q[i] <= hi[j]`` (NaN, i.e.
@@ -101,6 +102,9 @@ class Arrays:
             if d.accepts_class is not None:
                 self.class_ok[j] = False
                 self.class_ok[j, [class_of[c] for c in d.accepts_class if c in class_of]] = True
+        owner_of = {o: n for n, o in enumerate(sorted({x.owner for x in (*offers, *demands) if x.owner is not None}))}
+        self.offer_owner = np.array([owner_of.get(o.owner, -1) for o in offers], dtype=np.int64)
+        self.demand_owner = np.array([owner_of.get(d.owner, -2) for d in demands], dtype=np.int64)
         self._quality_columns(problem)
 
         self.offers_by_code = [np.flatnonzero(self.offer_code == c) for c in range(len(self.codes))]
@@ -129,8 +133,9 @@ class Arrays:
         return sum(o.size * d.size for o, d in zip(self.offers_by_code, self.demands_by_code))
 
     def attributes_ok(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Code, class and quality rules for paired index arrays (no distance)."""
+        """Owner, code, class and quality rules for paired index arrays (no distance)."""
         ok = self.accepts[j, self.offer_code[i]] & self.class_ok[j, self.offer_class[i]]
+        ok &= self.offer_owner[i] != self.demand_owner[j]
         for a in range(len(self.attributes)):
             q = self.quality[i, a]
             inside = (q >= self.low[j, a]) & (q <= self.high[j, a])

@@ -16,8 +16,8 @@ from typing import Any
 from wasteex.matching.problem import Demand, Limit, Offer, Problem, Result
 
 MAX_TONNES = Decimal(10) ** 9  # keeps kilograms × metres comfortably inside int64 per arc
-OFFER_FIELDS = {"id", "sw_code", "tonnes", "lat", "lon", "class", "quality", "max_km"}
-DEMAND_FIELDS = {"id", "accepts", "accepts_class", "tonnes", "lat", "lon", "max_km", "limits"}
+OFFER_FIELDS = {"id", "sw_code", "tonnes", "lat", "lon", "class", "quality", "max_km", "owner"}
+DEMAND_FIELDS = {"id", "accepts", "accepts_class", "tonnes", "lat", "lon", "max_km", "limits", "owner"}
 TOP_FIELDS = {"offers", "demands"}
 
 
@@ -179,6 +179,7 @@ def _offer(raw: Any, index: int) -> Offer:
         waste_class=item.text("class", required=False),
         quality=quality,
         max_km=item.max_km(),
+        owner=item.text("owner", required=False),
     )
 
 
@@ -195,6 +196,7 @@ def _demand(raw: Any, index: int) -> Demand:
         accepts_class=item.strings("accepts_class", required=False),
         limits={name: _limit(item, name, spec) for name, spec in item.mapping("limits").items()},
         max_km=item.max_km(),
+        owner=item.text("owner", required=False),
     )
 
 

@@ -45,6 +45,7 @@ class Offer:
     waste_class: str | None = None
     quality: Mapping[str, float] = field(default_factory=dict)
     max_km: float | None = None
+    owner: str | None = None  # the enterprise: an enterprise does not trade with itself
 
     @property
     def tonnes(self) -> float:
@@ -63,6 +64,7 @@ class Demand:
     accepts_class: frozenset[str] | None = None
     limits: Mapping[str, Limit] = field(default_factory=dict)
     max_km: float | None = None
+    owner: str | None = None
 
     @property
     def tonnes(self) -> float:
@@ -138,10 +140,12 @@ class Result:
 def incompatibility(offer: Offer, demand: Demand, metres: float) -> str | None:
     """Why ``offer`` cannot serve ``demand`` at this distance, or None if it can.
 
-    The rules, in the order a trader would check them: waste code, hazard
-    class, each quality limit (a missing value fails), then both sides'
-    maximum distance.
+    The rules, in the order a trader would check them: the same owner (an
+    enterprise's own use is not a trade), waste code, hazard class, each
+    quality limit (a missing value fails), then both sides' maximum distance.
     """
+    if offer.owner is not None and offer.owner == demand.owner:
+        return f"same enterprise {offer.owner}"
     if offer.sw_code not in demand.accepts:
         return f"code {offer.sw_code} not accepted"
     if demand.accepts_class is not None:

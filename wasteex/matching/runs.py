@@ -10,13 +10,15 @@ stale after ``MATCH_RUN_STALE_SECONDS`` and no longer blocks a new one.
 
 The market is every open offer and demand of a verified enterprise with
 tonnes left, translated to the matcher's plain data by the same functions
-the recommendations use; the snapshot is that input in ``match-file`` form
+the recommendations use, each marked with its enterprise (no enterprise
+trades with itself); the snapshot is that input in ``match-file`` form
 (ids are database ids), so a planner can replay a run offline.
 """
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -100,7 +102,8 @@ def execute(run_id: int) -> MatchRun:
     try:
         _progress(run, 5, "snapshot", status=RunStatus.RUNNING)
         offers, demands = market()
-        problem = Problem.of([pure_offer(o) for o in offers], [pure_demand(d) for d in demands])
+        problem = Problem.of([replace(pure_offer(o), owner=str(o.enterprise_id)) for o in offers],
+                             [replace(pure_demand(d), owner=str(d.enterprise_id)) for d in demands])
         run.snapshot, run.offers, run.demands = snapshot(problem), len(offers), len(demands)
         _progress(run, 25, "solving")
         result = solve(problem)
@@ -143,9 +146,11 @@ def snapshot(problem: Problem) -> dict:
 
     return {
         "offers": [{"id": o.id, "sw_code": o.sw_code, "tonnes": o.kg / 1000, "lat": o.lat, "lon": o.lon,
-                    "class": o.waste_class, "quality": dict(o.quality), "max_km": o.max_km} for o in problem.offers],
+                    "class": o.waste_class, "quality": dict(o.quality), "max_km": o.max_km, "owner": o.owner}
+                   for o in problem.offers],
         "demands": [{"id": d.id, "accepts": sorted(d.accepts), "accepts_class": sorted(d.accepts_class or []),
-                     "tonnes": d.kg / 1000, "lat": d.lat, "lon": d.lon, "max_km": d.max_km, "limits": limits(d)}
+                     "tonnes": d.kg / 1000, "lat": d.lat, "lon": d.lon, "max_km": d.max_km, "limits": limits(d),
+                     "owner": d.owner}
                     for d in problem.demands],
     }
 

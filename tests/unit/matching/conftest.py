@@ -41,6 +41,7 @@ def random_instance(
             offer["class"] = rnd.choice(["I", "II", None])
             offer["quality"] = {a: round(rnd.uniform(0, 50), 1) for a in ATTRIBUTES if rnd.random() < 0.8}
             offer["max_km"] = rnd.choice([None, None, rnd.randint(60, 250)])
+            offer["owner"] = rnd.choice([None, "e1", "e2", "e3"])
         offers.append(offer)
     for n in range(n_demands):
         lat, lon = site()
@@ -54,6 +55,7 @@ def random_instance(
         if rules:
             demand["accepts_class"] = rnd.choice([None, None, ["I"], ["I", "II"]])
             demand["max_km"] = rnd.choice([None, rnd.randint(40, 200)])
+            demand["owner"] = rnd.choice([None, "e1", "e2", "e3"])
             if rnd.random() < 0.4:
                 name = rnd.choice(ATTRIBUTES)
                 demand["limits"] = {name: rnd.choice([{"max": 40}, {"min": 10}, {"min": 5, "max": 45}])}

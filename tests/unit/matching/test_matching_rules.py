@@ -84,3 +84,9 @@ def test_class_and_quality_columns_handle_absent_data():
     arrays = Arrays(problem)
     i, j = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
     assert arrays.attributes_ok(i, j).tolist() == [False, False, True, False]
+
+
+def test_an_enterprise_does_not_trade_with_itself():
+    assert incompatibility(offer(owner="7"), demand(owner="7"), 1000) == "same enterprise 7"
+    assert incompatibility(offer(owner="7"), demand(owner="8"), 1000) is None
+    assert incompatibility(offer(), demand(), 1000) is None  # no owner: no constraint

@@ -21,6 +21,8 @@ def reference_pairs(inst):
     for i, o in enumerate(inst["offers"]):
         for j, d in enumerate(inst["demands"]):
             km = geodesic((o["lat"], o["lon"]), (d["lat"], d["lon"])).km
+            if o.get("owner") is not None and o.get("owner") == d.get("owner"):
+                continue
             if o["sw_code"] not in d["accepts"]:
                 continue
             if d.get("accepts_class") and o.get("class") not in d["accepts_class"]:
