@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.enterprises.views import bp as enterprises_bp
     from wasteex.ledger.views import bp as ledger_bp
     from wasteex.main.views import bp as main_bp
+    from wasteex.maps.views import bp as maps_bp
     from wasteex.market.views import bp as market_bp
     from wasteex.matching.views import bp as matching_bp
     from wasteex.streams.views import bp as streams_bp
@@ -125,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(market_bp)
     app.register_blueprint(agreements_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(maps_bp)
     register_api(app)
 
 
