@@ -22,6 +22,7 @@ class DomainError(Exception):
 
     status = 400
     code = "domain_error"
+    already_logged = False  # True when the raiser wrote its own security-log line
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
@@ -69,8 +70,31 @@ def _http_code(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
 
 
+def _log_security_event(exc: DomainError) -> None:
+    from wasteex import security_log
+
+    if exc.already_logged:
+        return
+    if isinstance(exc, (PermissionDenied, NotFound)):
+        security_log.event("access.denied", security_log.DENIED, status=exc.status, error=exc.code)
+    elif isinstance(exc, ValidationFailed):
+        security_log.event("validation.failure", security_log.FAILURE, status=exc.status, error=exc.code,
+                           fields=sorted(exc.fields))
+
+
+def _log_http_event(exc: HTTPException, fields: dict) -> None:
+    from wasteex import security_log
+
+    if exc.code == 403:
+        security_log.event("access.denied", security_log.DENIED, status=403, error=_http_code(exc))
+    elif exc.code in (400, 422) and fields:  # schema validation of API bodies and queries
+        security_log.event("validation.failure", security_log.FAILURE, status=exc.code,
+                           error=_http_code(exc), fields=sorted(fields))
+
+
 def handle_domain_error(exc: DomainError):
     db.session.rollback()
+    _log_security_event(exc)
     return error_response(exc.status, exc.code, exc.message, exc.fields)
 
 
@@ -83,13 +107,32 @@ def handle_http_exception(exc: HTTPException):
     if isinstance(messages, dict):
         for location_messages in messages.values():
             if isinstance(location_messages, dict):
-                fields.update(location_messages)
+                fields.update(flatten_messages(location_messages))
+    _log_http_event(exc, fields)
     message = _friendly_http_message(exc)
     response = error_response(exc.code or 500, _http_code(exc), message, fields)
     valid_methods = getattr(exc, "valid_methods", None)
     if valid_methods:
         response.headers["Allow"] = ", ".join(valid_methods)
     return response
+
+
+def flatten_messages(messages: dict) -> dict[str, list[str]]:
+    """Per top-level field, a list of strings, as the envelope documents ``fields``.
+
+    A nested schema, list or dict field reports ``{"lines": {0: {"tonnes": [...]}}}``; that
+    becomes ``{"lines": ["0.tonnes: ..."]}`` (the field stays named, the path goes in the text).
+    """
+    return {str(key): _messages(value) for key, value in messages.items()}
+
+
+def _messages(value, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [m for key, inner in value.items() for m in _messages(inner, f"{path}{key}.")]
+    items = value if isinstance(value, list | tuple) else [value]
+    prefix = f"{path[:-1]}: " if path else ""
+    return [m for item in items for m in
+            (_messages(item, path) if isinstance(item, dict) else [f"{prefix}{item}"])]
 
 
 def _friendly_http_message(exc: HTTPException) -> str:

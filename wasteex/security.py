@@ -11,7 +11,9 @@ import re
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
+from wasteex import security_log
 from wasteex.accounts.session import bearer_secret
 from wasteex.extensions import csrf
 
@@ -32,7 +34,11 @@ def protect_csrf() -> None:
         return
     if request.endpoint == "api_auth.TokenView" or request.path == "/api/v1/auth/token":
         return  # credentials in the body, no cookie session is used
-    csrf.protect()
+    try:
+        csrf.protect()
+    except CSRFError as error:
+        security_log.event("csrf.failure", security_log.DENIED, reason=error.description)
+        raise
 
 
 def _texts(value):
@@ -75,12 +81,15 @@ def set_security_headers(response):
     headers.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
+    # Authenticated pages, and the account pages before sign-in (the TOTP step), are never cached.
+    if not request.path.startswith("/static/") and (
+            request.path.startswith("/account/") or (current_user and current_user.is_authenticated)):
         headers["Cache-Control"] = "no-store"
     return response
 
 
 def init_app(app: Flask) -> None:
+    security_log.init_app(app)
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.before_request(protect_csrf)
     app.before_request(refuse_unstorable_text)

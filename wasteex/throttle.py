@@ -1,4 +1,5 @@
-"""Failure throttling for logins and token requests, per account and per IP.
+"""Failure throttling for logins, token requests, TOTP codes and re-authentication,
+per account and per IP.
 
 Counts only failures, with the ``limits`` library (the engine behind
 Flask-Limiter). Its storage is ``RATELIMIT_STORAGE_URI``: in-process memory by
@@ -45,3 +46,8 @@ def login_throttle() -> Throttle:
 
 def keys_for(email: str, ip: str | None) -> tuple[str, str]:
     return f"account:{email.strip().lower()}", f"ip:{ip or 'unknown'}"
+
+
+def totp_keys_for(user_id: int, ip: str | None) -> tuple[str, str]:
+    """TOTP failures count per account apart from password failures, and per IP with them."""
+    return f"totp:{user_id}", f"ip:{ip or 'unknown'}"

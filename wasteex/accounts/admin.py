@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from wasteex.accounts import service
+from wasteex.accounts import second_factor, service
 from wasteex.accounts.models import PlatformRole
 from wasteex.errors import ValidationFailed
 from wasteex.extensions import db
@@ -37,4 +37,14 @@ def administer(user_id: int):
     else:
         db.session.commit()
         flash(_("User updated; their sessions were signed out."), "success")
+    return redirect(url_for(".users", q=request.args.get("q", "")))
+
+
+@bp.post("/users/<int:user_id>/totp/reset")
+@login_required
+def reset_totp(user_id: int):
+    """Lost phone: clear the user's TOTP; they set it up again at their next sign-in."""
+    second_factor.reset(current_user._get_current_object(), user_id)  # refusals: the error handler
+    db.session.commit()
+    flash(_("Two-step verification reset; the user's sessions were signed out."), "success")
     return redirect(url_for(".users", q=request.args.get("q", "")))

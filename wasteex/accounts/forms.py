@@ -39,3 +39,15 @@ class MemberForm(FlaskForm):
         (MemberRole.READER.value, _l("Reader (reads only)")),
         (MemberRole.ADMIN.value, _l("Admin (manages members)")),
     ])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("6-digit code from your authenticator app"),
+                       validators=[DataRequired(), Length(max=16)])
+
+
+class ReauthForm(FlaskForm):
+    """Either field proves it is still the user; the view checks that one of them is filled."""
+
+    password = PasswordField(_l("Password"), validators=[Length(max=128)])
+    code = StringField(_l("Or a 6-digit code from your authenticator app"), validators=[Length(max=16)])

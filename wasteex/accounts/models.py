@@ -47,6 +47,12 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # TOTP second factor (accounts/totp.py): the base32 secret encrypted with the app's key,
+    # set when enrolment starts; enabled once a first code confirmed it. The last accepted
+    # time step refuses a replayed code.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -80,6 +86,10 @@ class User(db.Model):
     @property
     def reads_everything(self) -> bool:
         return self.platform_role in (PlatformRole.REGULATOR, PlatformRole.ADMIN)
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def role_in(self, enterprise_id: int) -> MemberRole | None:
         for membership in self.memberships:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from wasteex.accounts.models import ApiToken, MemberRole, Membership, PlatformRole, User, new_session_token
 from wasteex.accounts.passwords import hash_password, password_problem, verify_password
+from wasteex import security_log
 from wasteex.audit.service import record
 from wasteex.database import utcnow
 from wasteex.errors import NotFound, PermissionDenied, ValidationFailed
@@ -52,10 +53,12 @@ class LoginRefused(ValidationFailed):
     """Same message whether the account is unknown or the password wrong (ASVS 2.2)."""
 
     status, code = 401, "invalid_credentials"
+    already_logged = True
 
 
 class LoginThrottled(ValidationFailed):
     status, code = 429, "too_many_attempts"
+    already_logged = True
 
 
 def authenticate(email: str, password: str, ip: str | None) -> User:
@@ -63,12 +66,19 @@ def authenticate(email: str, password: str, ip: str | None) -> User:
     throttle = login_throttle()
     keys = keys_for(email, ip)
     if throttle.blocked(*keys):
+        security_log.event("login.throttled", security_log.DENIED, account=security_log.fingerprint(email))
         raise LoginThrottled(_("Too many failed attempts. Please wait 15 minutes and try again."))
     user = find_user_by_email(email)
     if user is None or not user.active or not verify_password(user.password_hash, password):
         throttle.failed(*keys)
+        # The typed e-mail only as a fingerprint: people type passwords into that field.
+        security_log.event("login.failure", security_log.FAILURE, user_id=getattr(user, "id", None),
+                           account=security_log.fingerprint(email),
+                           reason="unknown_account" if user is None else "inactive" if not user.active
+                           else "wrong_password")
         raise LoginRefused(_("Wrong e-mail or password."))
     throttle.clear(keys[0])
+    security_log.event("login.success" if not user.totp_enabled else "login.password_ok", user=user)
     return user
 
 
@@ -101,8 +111,21 @@ def _token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
-    """Create a token; the clear secret is returned once and never stored."""
+def issue_token(user: User, name: str, expires_at: datetime | None = None, *,
+                second_factor: bool = False) -> tuple[ApiToken, str]:
+    """Create a token; the clear secret is returned once and never stored.
+
+    An account that needs a second factor gets tokens only from a session that passed TOTP
+    (``second_factor=True``): a password alone, e.g. at ``POST /api/v1/auth/token``, is refused.
+    """
+    from wasteex.accounts.second_factor import second_factor_required
+
+    if second_factor_required(user) and not second_factor:
+        security_log.event("token.refused", security_log.DENIED, user=user, reason="second_factor_required")
+        refusal = PermissionDenied(_("This account uses two-step verification: create API tokens on "
+                                     "your account page."))
+        refusal.already_logged = True
+        raise refusal
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user=user, name=name.strip() or "API", token_hash=_token_digest(secret), prefix=secret[:10],
@@ -110,6 +133,7 @@ def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tu
     )
     db.session.add(token)
     record(user, "token.issued", token, name=token.name)
+    security_log.event("token.created", user=user, token_id=token.id)
     return token, secret
 
 
@@ -137,6 +161,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
         raise NotFound(_("No such token."))
     token.revoked_at = token.revoked_at or utcnow()
     record(user, "token.revoked", token)
+    security_log.event("token.revoked", user=user, token_id=token.id)
     return token
 
 

@@ -1,13 +1,18 @@
-"""Sign-up, sign-in, sign-out, password, language and personal API tokens."""
+"""Sign-up, sign-in (password, then a TOTP code when enrolled), sign-out, password, TOTP
+enrolment, re-authentication, language and personal API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from wasteex.accounts import service
-from wasteex.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm, TokenForm
-from wasteex.errors import ValidationFailed
+from wasteex import security_log
+from wasteex.accounts import reauth as reauthentication
+from wasteex.accounts import second_factor, service
+from wasteex.accounts import session as account_session
+from wasteex.accounts.forms import ChangePasswordForm, CodeForm, LoginForm, ReauthForm, RegisterForm, TokenForm
+from wasteex.accounts.models import User
+from wasteex.errors import DomainError, ValidationFailed
 from wasteex.extensions import db
 from wasteex.forms_support import attach_errors
 from wasteex.urls import safe_next
@@ -15,9 +20,17 @@ from wasteex.urls import safe_next
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
 
-def _start_session(user) -> None:
-    session.clear()  # a fresh session at login: nothing carried over from before (fixation)
-    login_user(user)
+def _start_session(user, *, second_factor_passed: bool = False) -> None:
+    # A fresh session at login: nothing carried over from before (fixation).
+    account_session.begin(user, second_factor=second_factor_passed)
+
+
+def _after_sign_in(user, next_url: str | None):
+    """Where a signed-in user goes: enrolment first when their role needs TOTP and lacks it."""
+    target = safe_next(next_url, url_for("main.home"))
+    if not user.totp_enabled and second_factor.enrolment_required(user):
+        return redirect(url_for("accounts.totp_setup", next=target))
+    return redirect(target)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -53,14 +66,61 @@ def login():
             status = error.status
         else:
             db.session.commit()
+            if user.totp_enabled:  # password right: now the code, before any session exists
+                account_session.fresh_session()
+                session[account_session.PENDING_TOTP] = {
+                    "uid": user.id, "tok": user.session_token, "at": account_session.now(),
+                    "next": safe_next(request.args.get("next"), ""),
+                }
+                return redirect(url_for("accounts.login_code"))
             _start_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+            return _after_sign_in(user, request.args.get("next"))
     return render_template("accounts/login.html", form=form), status
+
+
+def _pending_totp_user() -> User | None:
+    pending = session.get(account_session.PENDING_TOTP)
+    if not isinstance(pending, dict):
+        return None
+    age = account_session.now() - pending.get("at", 0)
+    if not 0 <= age <= current_app.config["TOTP_LOGIN_PENDING_SECONDS"]:
+        return None
+    user = db.session.get(User, pending.get("uid", 0))
+    if user is None or not user.active or user.session_token != pending.get("tok") or not user.totp_enabled:
+        return None
+    return user
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """Second step of sign-in for accounts with TOTP on."""
+    user = _pending_totp_user()
+    if user is None:
+        session.pop(account_session.PENDING_TOTP, None)
+        flash(_("Please sign in again."), "warning")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            second_factor.verify_code(user, form.code.data, request.remote_addr)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.code.errors.append(error.message)
+            status = error.status
+        else:
+            next_url = session[account_session.PENDING_TOTP].get("next")
+            db.session.commit()
+            _start_session(user, second_factor_passed=True)
+            security_log.event("login.success", user=user, second_factor="totp")
+            return _after_sign_in(user, next_url)
+    return render_template("accounts/login_code.html", form=form), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    security_log.event("logout", user=current_user._get_current_object())
     service.revoke_sessions(current_user)
     db.session.commit()
     logout_user()
@@ -82,6 +142,7 @@ def change_password():
         else:
             db.session.commit()
             login_user(user)  # keep this session; every other one is revoked
+            account_session.mark_reauthenticated()
             flash(_("Password changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)
@@ -101,7 +162,13 @@ def create_token():
     if not form.validate_on_submit():
         flash(_("Give the token a name."), "danger")
         return redirect(url_for("accounts.profile"))
-    token, secret = service.issue_token(current_user, form.name.data)
+    try:
+        token, secret = service.issue_token(current_user._get_current_object(), form.name.data,
+                                            second_factor=account_session.second_factor_passed())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("accounts.profile"))
     db.session.commit()
     return render_template("accounts/token_created.html", token=token, secret=secret)
 
@@ -113,6 +180,79 @@ def revoke_token(token_id: int):
     db.session.commit()
     flash(_("Token revoked."), "info")
     return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    """Enrolment: scan the QR code (or type the secret), confirm with a first code."""
+    user = current_user._get_current_object()
+    next_url = safe_next(request.args.get("next"), url_for("accounts.profile"))
+    if user.totp_enabled:
+        return render_template("accounts/totp_enabled.html", form=CodeForm(),
+                               required=second_factor.enrolment_required(user))
+    enrolment = second_factor.start_enrolment(user)
+    db.session.commit()  # the pending secret stays the same across reloads of this page
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            second_factor.confirm_enrolment(user, form.code.data, request.remote_addr)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.code.errors.append(error.message)
+            status = error.status
+        else:
+            db.session.commit()
+            account_session.mark_second_factor(user)  # this session stays; the others were revoked
+            flash(_("Two-step verification is on. Other sessions were signed out."), "success")
+            return redirect(next_url)
+    return render_template("accounts/totp_setup.html", form=form, enrolment=enrolment,
+                           required=second_factor.enrolment_required(user)), status
+
+
+@bp.post("/totp/disable")
+@login_required
+def totp_disable():
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            second_factor.disable(current_user._get_current_object(), form.code.data, request.remote_addr)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            account_session.mark_reauthenticated()
+            session.pop(account_session.MFA_AT, None)
+            flash(_("Two-step verification is off."), "info")
+    return redirect(url_for("accounts.totp_setup"))
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+def reauth():
+    """"Confirm it is you" before a sensitive act; returns to ``next``."""
+    form = ReauthForm()
+    next_url = safe_next(request.args.get("next"), url_for("main.home"))
+    status = 200
+    if form.validate_on_submit():
+        proof = (form.code.data or "").strip() or form.password.data
+        if not proof:
+            form.form_errors.append(_("Enter your password or a code."))
+            status = 422
+        else:
+            try:
+                reauthentication.verify_proof(current_user._get_current_object(), proof, request.remote_addr)
+            except DomainError as error:
+                db.session.rollback()
+                form.form_errors.append(error.message)
+                status = error.status
+            else:
+                db.session.commit()
+                account_session.mark_reauthenticated()
+                return redirect(next_url)
+    return render_template("accounts/reauth.html", form=form), status
 
 
 @bp.post("/language")
