@@ -5,13 +5,19 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from wasteex.api import auth, catalog, docs, enterprises, ledger, market, me, sites, stats, streams
-    from wasteex.api.base import guard_json_body
+    from wasteex.api import auth, catalog, docs, enterprises, exchange, ledger, market, me, sites, stats, streams
+    from wasteex.api.base import (
+        IdConverter, decimal_strings_are_strings, guard_json_body, null_means_null, refuse_anonymous_writes,
+    )
     from wasteex.extensions import api
 
-    for module in (auth, me, enterprises, sites, catalog, streams, ledger, stats, market):
+    app.url_map.converters["id"] = IdConverter  # before the routes that use <id:…> are added
+    api.ma_plugin.converter.add_attribute_function(null_means_null)
+    api.ma_plugin.converter.add_attribute_function(decimal_strings_are_strings)
+    for module in (auth, me, enterprises, sites, catalog, streams, ledger, stats, market, exchange):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
     app.register_blueprint(docs.bp)
+    app.before_request(refuse_anonymous_writes)
     app.before_request(guard_json_body)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "Personal API token"})

@@ -40,7 +40,7 @@ class EnterpriseList(MethodView):
         return enterprise
 
 
-@blp.route("/<int:enterprise_id>")
+@blp.route("/<id:enterprise_id>")
 class EnterpriseItem(MethodView):
     decorators = [login_required_api]
 
@@ -60,7 +60,7 @@ class EnterpriseItem(MethodView):
         return enterprise
 
 
-@blp.route("/<int:enterprise_id>/verify")
+@blp.route("/<id:enterprise_id>/verify")
 class EnterpriseVerify(MethodView):
     decorators = [login_required_api]
 
@@ -73,7 +73,7 @@ class EnterpriseVerify(MethodView):
         return enterprise
 
 
-@blp.route("/<int:enterprise_id>/reject")
+@blp.route("/<id:enterprise_id>/reject")
 class EnterpriseReject(MethodView):
     decorators = [login_required_api]
 
@@ -87,7 +87,7 @@ class EnterpriseReject(MethodView):
         return enterprise
 
 
-@blp.route("/<int:enterprise_id>/members")
+@blp.route("/<id:enterprise_id>/members")
 class EnterpriseMembers(MethodView):
     decorators = [login_required_api]
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from wasteex.api.base import SECURITY, StrictSchema, login_required_api
+from wasteex.api.base import SECURITY, Id, Quantity, StrictBoolean, StrictSchema, login_required_api
 from wasteex.extensions import db
 from wasteex.ledger import chain_store, service
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
@@ -51,13 +51,13 @@ class EntryOut(ma.Schema):
 class EntryIn(StrictSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf([k.value for k in EntryKind]))
     period_date = ma.fields.Date(required=True)
-    tonnes = ma.fields.Decimal(required=True, as_string=True)
+    tonnes = Quantity(required=True, validate=validate.Range(min=0, max=10**9))
     handler = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
-    stream_id = ma.fields.Integer(allow_none=True)
+    stream_id = Id(allow_none=True)
     sw_code = ma.fields.String(allow_none=True, validate=validate.Length(max=4))
     facility_code = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
     route_key = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
-    from_prior_storage = ma.fields.Boolean(load_default=False)
+    from_prior_storage = StrictBoolean(load_default=False)
     counterparty_name = ma.fields.String(allow_none=True, validate=validate.Length(max=255))
     counterparty_credit_code = ma.fields.String(allow_none=True, validate=validate.Length(max=18))
     carrier_name = ma.fields.String(allow_none=True, validate=validate.Length(max=255))
@@ -130,7 +130,7 @@ def entry_input(body: dict) -> service.EntryInput:
     return service.EntryInput(**body)
 
 
-@blp.route("/enterprises/<int:enterprise_id>/ledger")
+@blp.route("/enterprises/<id:enterprise_id>/ledger")
 class LedgerList(MethodView):
     decorators = [login_required_api]
 
@@ -156,7 +156,7 @@ class LedgerList(MethodView):
         return entry
 
 
-@blp.route("/enterprises/<int:enterprise_id>/ledger/import")
+@blp.route("/enterprises/<id:enterprise_id>/ledger/import")
 class LedgerImport(MethodView):
     decorators = [login_required_api]
 
@@ -173,7 +173,7 @@ class LedgerImport(MethodView):
         return report
 
 
-@blp.route("/ledger/<int:entry_id>")
+@blp.route("/ledger/<id:entry_id>")
 class LedgerItem(MethodView):
     decorators = [login_required_api]
 
@@ -184,7 +184,7 @@ class LedgerItem(MethodView):
         return service.get_entry(current_user, entry_id)
 
 
-@blp.route("/ledger/<int:entry_id>/corrections")
+@blp.route("/ledger/<id:entry_id>/corrections")
 class LedgerCorrection(MethodView):
     decorators = [login_required_api]
 
@@ -199,7 +199,7 @@ class LedgerCorrection(MethodView):
         return written
 
 
-@blp.route("/enterprises/<int:enterprise_id>/ledger/chain")
+@blp.route("/enterprises/<id:enterprise_id>/ledger/chain")
 class LedgerChainStatus(MethodView):
     decorators = [login_required_api]
 

@@ -13,9 +13,10 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from wasteex.api.base import SECURITY, StrictSchema, login_required_api
+from wasteex.api.base import SECURITY, Id, Quantity, StrictSchema, login_required_api
 from wasteex.api.schemas import page_schema
 from wasteex.catalog.data import QUALITY_ATTRIBUTES
+from wasteex.errors import ValidationFailed
 from wasteex.extensions import db
 from wasteex.geo import DIVISIONS, Base
 from wasteex.market import recommend, search, service
@@ -104,6 +105,12 @@ DemandRecommendations = _recommendations(OfferOut, "DemandRecommendations")
 
 # Input -------------------------------------------------------------------------
 
+# Bounds that the columns can hold (kg in BIGINT, NUMERIC(12, 2) prices, NUMERIC(14, 4) values,
+# INTEGER km); what the business allows (positive tonnes, 3 decimals …) is the service's to say.
+TONNES = validate.Range(min=0, max=10**9)
+PRICE = validate.Range(min=-10**7, max=10**7)
+MEASURE = validate.Range(min=-10**9, max=10**9)
+KM = validate.Range(min=0, max=100_000)
 MONTH = validate.Regexp(r"^\d{4}-\d{2}(-\d{2})?$", error="Use YYYY-MM.")
 
 
@@ -111,28 +118,28 @@ class TermsIn(StrictSchema):
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
     description = ma.fields.String(validate=validate.Length(max=4000))
     supply = ma.fields.String(required=True, validate=validate.OneOf([s.value for s in Supply]))
-    tonnes = ma.fields.Decimal(allow_none=True, metadata={"description": "One-off total, at most 3 decimals"})
-    tonnes_per_month = ma.fields.Decimal(allow_none=True, metadata={"description": "Recurring, per month"})
+    tonnes = Quantity(allow_none=True, validate=TONNES, metadata={"description": "One-off total, at most 3 decimals"})
+    tonnes_per_month = Quantity(allow_none=True, validate=TONNES, metadata={"description": "Recurring, per month"})
     window_start = ma.fields.String(allow_none=True, validate=MONTH, metadata={"description": "First month, YYYY-MM"})
     window_end = ma.fields.String(allow_none=True, validate=MONTH, metadata={"description": "Last month, YYYY-MM"})
-    price_per_t = ma.fields.Decimal(required=True, metadata={"description": "Yuan per tonne; negative: gate fee"})
-    max_km = ma.fields.Integer(allow_none=True, strict=True)
+    price_per_t = Quantity(required=True, validate=PRICE, metadata={"description": "Yuan per tonne; negative: gate fee"})
+    max_km = ma.fields.Integer(allow_none=True, strict=True, validate=KM)
 
 
 class StatedQualityIn(StrictSchema):
-    value = ma.fields.Decimal(required=True)
+    value = Quantity(required=True, validate=MEASURE)
     measured_on = ma.fields.Date(required=True)
 
 
 class OfferTermsIn(TermsIn):
     transport_by = ma.fields.String(required=True, validate=validate.OneOf([t.value for t in TransportBy]))
-    lab_report_id = ma.fields.Integer(allow_none=True, strict=True)
+    lab_report_id = Id(allow_none=True)
     quality = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=40)), values=ma.fields.Nested(StatedQualityIn),
                              metadata={"description": "Newer values than the stream's latest, by attribute key"})
 
 
 class OfferIn(OfferTermsIn):
-    stream_id = ma.fields.Integer(required=True, strict=True)
+    stream_id = Id(required=True)
 
 
 class OfferPatch(OfferTermsIn):
@@ -144,18 +151,18 @@ class OfferPatch(OfferTermsIn):
 
 
 class LimitIn(StrictSchema):
-    min = ma.fields.Decimal(allow_none=True)
-    max = ma.fields.Decimal(allow_none=True)
+    min = Quantity(allow_none=True, validate=MEASURE)
+    max = Quantity(allow_none=True, validate=MEASURE)
 
 
 class DemandIn(TermsIn):
-    site_id = ma.fields.Integer(required=True, strict=True)
+    site_id = Id(required=True)
     accepts = ma.fields.List(ma.fields.String(validate=validate.Length(max=4)), required=True,
                              validate=validate.Length(max=30))
     accepts_class = ma.fields.List(ma.fields.String(validate=validate.OneOf(["I", "II"])), required=True)
     route_key = ma.fields.String(required=True, validate=validate.Length(max=40))
     limits = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(max=40)), values=ma.fields.Nested(LimitIn))
-    max_km = ma.fields.Integer(required=True, strict=True)
+    max_km = ma.fields.Integer(required=True, strict=True, validate=KM)
 
 
 class DemandPatch(DemandIn):
@@ -172,31 +179,36 @@ class _ListingQuery(StrictSchema):
     base = ma.fields.String(load_default="", validate=validate.OneOf(["", *(b.value for b in Base)]))
     division = ma.fields.String(load_default="", validate=validate.OneOf(["", *DIVISIONS]))
     status = ma.fields.String(load_default="open", validate=validate.OneOf(search.STATUSES))
-    enterprise_id = ma.fields.Integer()
-    min_tonnes = ma.fields.Decimal(validate=validate.Range(min=0, max=10**12))
-    near = ma.fields.Integer(metadata={"description": "One of your sites: distances are measured from it"})
-    km = ma.fields.Integer(validate=validate.Range(min=1, max=1000), metadata={"description": "Within km of near"})
+    enterprise_id = Id(strict=False)
+    min_tonnes = Quantity(validate=validate.Range(min=0, max=10**12))
+    near = Id(strict=False, metadata={"description": "One of your sites: distances are measured from it"})
+    km = ma.fields.Integer(validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "Within km of near (needs near; so does sort=distance)"})
     sort = ma.fields.String(load_default="newest", validate=validate.OneOf(search.SORTS))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
-    @ma.validates_schema
-    def distance_needs_a_site(self, data, **kwargs):
-        """Distances are measured from one of the caller's sites: km and sort=distance need near."""
-        if data.get("near"):
-            return
-        if data.get("km"):
-            raise ma.ValidationError(_("Give one of your sites as near."), field_name="km")
-        if data.get("sort") == "distance":
-            raise ma.ValidationError(_("Give one of your sites as near."), field_name="sort")
+
+def distance_needs_a_site(args: dict) -> None:
+    """Distances are measured from one of the caller's sites: km and sort=distance need near.
+
+    A rule across parameters, which OpenAPI 3.0 cannot state: a ``validation_failed`` 422
+    like the services' rules, not a schema-layer one (the document would promise too much).
+    """
+    if args.get("near"):
+        return
+    for field, given in (("km", args.get("km")), ("sort", args.get("sort") == "distance")):
+        if given:
+            raise ValidationFailed.on(field, _("Give one of your sites as near."))
 
 
 ListingQuery = type("ListingQuery", (_ListingQuery,), {
-    f"{key}_{side}": ma.fields.Decimal(metadata={"description": f"{name_en} {side}imum ({unit or '-'})"})
+    f"{key}_{side}": Quantity(validate=MEASURE, metadata={"description": f"{name_en} {side}imum ({unit or '-'})"})
     for key, _zh, name_en, unit, _lo, _hi in QUALITY_ATTRIBUTES for side in ("min", "max")})
 
 
 def listing_filter(args: dict) -> search.ListingFilter:
+    distance_needs_a_site(args)
     quality = {key: (args.get(f"{key}_min"), args.get(f"{key}_max")) for key, *_rest in QUALITY_ATTRIBUTES}
     return search.ListingFilter(
         q=args["q"], sw_code=args["sw_code"], base=args["base"], division=args["division"], status=args["status"],
@@ -227,7 +239,7 @@ class OfferList(MethodView):
         return offer
 
 
-@blp.route("/offers/<int:offer_id>")
+@blp.route("/offers/<id:offer_id>")
 class OfferItem(MethodView):
     decorators = [login_required_api]
 
@@ -247,7 +259,7 @@ class OfferItem(MethodView):
         return offer
 
 
-@blp.route("/offers/<int:offer_id>/recommendations")
+@blp.route("/offers/<id:offer_id>/recommendations")
 class OfferRecommend(MethodView):
     decorators = [login_required_api]
 
@@ -280,7 +292,7 @@ class DemandList(MethodView):
         return demand
 
 
-@blp.route("/demands/<int:demand_id>")
+@blp.route("/demands/<id:demand_id>")
 class DemandItem(MethodView):
     decorators = [login_required_api]
 
@@ -300,7 +312,7 @@ class DemandItem(MethodView):
         return demand
 
 
-@blp.route("/demands/<int:demand_id>/recommendations")
+@blp.route("/demands/<id:demand_id>/recommendations")
 class DemandRecommend(MethodView):
     decorators = [login_required_api]
 
@@ -326,7 +338,7 @@ def _status_view(act, action: str, schema: type[ma.Schema], noun: str) -> type[M
 
 
 for _action in ACTIONS:
-    blp.route(f"/offers/<int:offer_id>/{_action}", endpoint=f"offer_{_action}")(
+    blp.route(f"/offers/<id:offer_id>/{_action}", endpoint=f"offer_{_action}")(
         _status_view(service.offer_action, _action, OfferOut, "offer"))
-    blp.route(f"/demands/<int:demand_id>/{_action}", endpoint=f"demand_{_action}")(
+    blp.route(f"/demands/<id:demand_id>/{_action}", endpoint=f"demand_{_action}")(
         _status_view(service.demand_action, _action, DemandOut, "demand"))

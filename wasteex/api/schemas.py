@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 from marshmallow import validate
 
-from wasteex.api.base import StrictSchema
+from wasteex.api.base import StrictBoolean, StrictSchema
 from wasteex.enterprises.models import FacilityKind
 from wasteex.geo import DIVISIONS
 
@@ -202,4 +202,4 @@ class FacilityIn(StrictSchema):
 
 
 class FacilityPatch(StrictSchema):
-    active = ma.fields.Boolean(required=True)
+    active = StrictBoolean(required=True)

@@ -14,7 +14,7 @@ PREFIX = ""
 blp = Blueprint("api_sites", __name__, description="Sites and facilities")
 
 
-@blp.route("/enterprises/<int:enterprise_id>/sites")
+@blp.route("/enterprises/<id:enterprise_id>/sites")
 class SiteList(MethodView):
     decorators = [login_required_api]
 
@@ -34,7 +34,7 @@ class SiteList(MethodView):
         return site
 
 
-@blp.route("/sites/<int:site_id>")
+@blp.route("/sites/<id:site_id>")
 class SiteItem(MethodView):
     decorators = [login_required_api]
 
@@ -54,7 +54,7 @@ class SiteItem(MethodView):
         return site
 
 
-@blp.route("/sites/<int:site_id>/facilities")
+@blp.route("/sites/<id:site_id>/facilities")
 class FacilityList(MethodView):
     decorators = [login_required_api]
 
@@ -74,7 +74,7 @@ class FacilityList(MethodView):
         return facility
 
 
-@blp.route("/facilities/<int:facility_id>")
+@blp.route("/facilities/<id:facility_id>")
 class FacilityItem(MethodView):
     decorators = [login_required_api]
 

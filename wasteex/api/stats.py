@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from wasteex.api.base import SECURITY, StrictSchema, login_required_api
+from wasteex.errors import ValidationFailed
 from wasteex.geo import DIVISIONS, Base
 from wasteex.ledger.access import visible_enterprise_ids
 from wasteex.ledger.stats import TARGET_RATE, StatsFilter, closing_stock_kg, flow_totals
@@ -22,17 +23,13 @@ class UtilisationQuery(StrictSchema):
     year = ma.fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     month = ma.fields.Integer(validate=validate.Range(min=1, max=12))
     through_month = ma.fields.Integer(validate=validate.Range(min=1, max=12),
-                                      metadata={"description": "Year to date: January to this month"})
+                                      metadata={"description": "Year to date: January to this month (not with month)"})
     base = ma.fields.String(validate=validate.OneOf([b.value for b in Base]))
     banner = ma.fields.String(validate=validate.OneOf(list(DIVISIONS)))
     sw_code = ma.fields.String(validate=validate.Regexp(r"^SW\d{2}$"))
     enterprise = ma.fields.String(validate=validate.Length(equal=18),
                                   metadata={"description": "Unified social credit code"})
 
-    @ma.validates_schema
-    def one_period(self, data, **kwargs):
-        if "month" in data and "through_month" in data:
-            raise ma.ValidationError("Give month or through_month, not both.", "through_month")
 
 
 class UtilisationOut(ma.Schema):
@@ -68,6 +65,8 @@ class Utilisation(MethodView):
     @blp.doc(security=SECURITY)
     def get(self, args):
         """Flow totals and the utilisation rate; enterprise users see their own figures only."""
+        if "month" in args and "through_month" in args:  # across parameters: see market.distance_needs_a_site
+            raise ValidationFailed.on("through_month", "Give month or through_month, not both.")
         flt = StatsFilter(
             year=args["year"], month=args.get("month"), through_month=args.get("through_month"),
             base=Base(args["base"]) if "base" in args else None, division_code=args.get("banner"),

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import validate
 
-from wasteex.api.base import SECURITY, StrictSchema, login_required_api
+from wasteex.api.base import SECURITY, Id, Quantity, StrictBoolean, StrictSchema, login_required_api
 from wasteex.extensions import db
 from wasteex.streams import service
 from wasteex.streams.models import GbClass, PhysicalForm
@@ -46,31 +46,30 @@ class StreamOut(ma.Schema):
 
 
 class StreamIn(StrictSchema):
-    site_id = ma.fields.Integer(required=True)
+    site_id = Id(required=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
     sw_code = ma.fields.String(required=True, validate=validate.Regexp(r"^SW\d{2}$"))
     code_2024 = ma.fields.String(validate=validate.Length(max=9))
     gb_class = ma.fields.String(required=True, validate=validate.OneOf([c.value for c in GbClass]))
     physical_form = ma.fields.String(required=True, validate=validate.OneOf([f.value for f in PhysicalForm]))
     process_step = ma.fields.String(required=True, validate=validate.Length(min=1, max=255))
-    generating_facility_id = ma.fields.Integer(allow_none=True)
-    storage_facility_id = ma.fields.Integer(allow_none=True)
+    generating_facility_id = Id(allow_none=True)
+    storage_facility_id = Id(allow_none=True)
     main_components = ma.fields.String(validate=validate.Length(max=4000))
     hazardous_components = ma.fields.String(validate=validate.Length(max=4000))
-    expected_annual_tonnes = ma.fields.Decimal(required=True, places=None, as_string=True,
-                                               validate=validate.Range(min=0, max=10**9))
-    planned_route_key = ma.fields.String(allow_none=True)
-    active = ma.fields.Boolean()
+    expected_annual_tonnes = Quantity(required=True, validate=validate.Range(min=0, max=10**9))
+    planned_route_key = ma.fields.String(allow_none=True, validate=validate.Length(max=40))
+    active = StrictBoolean()
 
 
 class QualityIn(StrictSchema):
     attribute = ma.fields.String(required=True, validate=validate.Length(max=40))
-    value = ma.fields.Decimal(required=True, as_string=True)
+    value = Quantity(required=True, validate=validate.Range(min=-10**9, max=10**9))  # NUMERIC(14, 4)
     measured_on = ma.fields.Date(required=True)
-    lab_report_id = ma.fields.Integer(allow_none=True)
+    lab_report_id = Id(allow_none=True)
 
 
-@blp.route("/enterprises/<int:enterprise_id>/streams")
+@blp.route("/enterprises/<id:enterprise_id>/streams")
 class StreamList(MethodView):
     decorators = [login_required_api]
 
@@ -90,7 +89,7 @@ class StreamList(MethodView):
         return stream
 
 
-@blp.route("/streams/<int:stream_id>")
+@blp.route("/streams/<id:stream_id>")
 class StreamItem(MethodView):
     decorators = [login_required_api]
 
@@ -110,7 +109,7 @@ class StreamItem(MethodView):
         return stream
 
 
-@blp.route("/streams/<int:stream_id>/quality")
+@blp.route("/streams/<id:stream_id>/quality")
 class StreamQuality(MethodView):
     decorators = [login_required_api]
 
