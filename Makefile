@@ -48,7 +48,8 @@ restore: $(STAMP)
 # External scanners (not part of CI): schemathesis (all checks) on the OpenAPI document,
 # sqlmap --level 3 --risk 2 on every list/search endpoint, bandit -ll; against gunicorn on
 # 127.0.0.1 with a fresh demo database. Tools live in .venv-security (security/requirements.txt).
-# Prints a summary table; non-zero on any finding. About 10 minutes.
+# Prints a summary table; non-zero on any finding. ~17 min on 2 cores (sqlmap on the HTML pages
+# is 11 of them); SECURITY_SQLMAP_HTML=0 makes it ~6 min. Knobs: security/scan.py docstring.
 security: install
 	security/run
 
