@@ -21,6 +21,7 @@ import time
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
+from sqlalchemy.exc import OperationalError
 
 from wasteex import security_log
 from wasteex.extensions import db, login_manager
@@ -138,8 +139,13 @@ def load_user_from_bearer(_request):
         return None
     user = user_for_token(secret)
     # The token's last use is bookkeeping of its own: commit it here, at the request's
-    # edge, so it is kept even when the request only reads (or fails later).
-    db.session.commit()
+    # edge, so it is kept even when the request only reads (or fails later). On SQLite
+    # another worker may hold the write lock (a read turning into a write is refused at
+    # once); the request must not fail for that — the next use records the time.
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
     if user is None:
         security_log.event("token.rejected", security_log.DENIED)
     return user
