@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from wasteex.accounts.models import MemberRole, User
 from wasteex.catalog.models import QualityAttribute
+from wasteex.demo.data import ENTERPRISES
 from wasteex.enterprises.models import Enterprise
 from wasteex.extensions import db
 from wasteex.market import service
@@ -70,8 +71,6 @@ DEMANDS = (
 def seed_market(today: date) -> None:
     """Open offers and demands, one-off, published; a failure here is a bug in the demo data."""
     by_key = {e.name: e for e in db.session.scalars(select(Enterprise))}
-    from wasteex.demo.data import ENTERPRISES
-
     enterprises = {row.key: by_key[row.name] for row in ENTERPRISES}
     attributes = {a.key: a for a in db.session.scalars(select(QualityAttribute))}
     measured = today - timedelta(days=30)

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from wasteex.agreements.forms import AcceptForm
+from wasteex.market.forms import ActionForm
 from wasteex.extensions import db
 from wasteex.matching import jobs, runs
 
@@ -20,14 +19,14 @@ def require_login():
 
 @bp.get("/runs")
 def index():
-    return render_template("matching/runs.html", runs=runs.runs_for(current_user), form=AcceptForm(),
+    return render_template("matching/runs.html", runs=runs.runs_for(current_user), form=ActionForm(),
                            active=runs.active_run(), stale=runs.is_stale)
 
 
 @bp.post("/runs")
 def start():
     """Queue a run and hand it to RQ (or run it now); the run's page shows the progress."""
-    form = AcceptForm()
+    form = ActionForm()
     if not form.validate_on_submit():
         return redirect(url_for(".index"))
     run = runs.start(current_user)
