@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.accounts.views import bp as accounts_bp
     from wasteex.agreements.views import bp as agreements_bp
     from wasteex.api import register_api
+    from wasteex.api.base import IdConverter
     from wasteex.catalog.views import bp as catalog_bp
     from wasteex.enterprises.views import bp as enterprises_bp
     from wasteex.ledger.views import bp as ledger_bp
@@ -116,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.matching.views import bp as matching_bp
     from wasteex.streams.views import bp as streams_bp
 
+    # Every <int:…> in a page route is a row id: out of range (≥ 2³¹, or 0) is a 404, never an overflow.
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(enterprises_bp)

@@ -122,3 +122,11 @@ def test_a_stranger_reads_nothing_private(app, victims):
         assert response.status_code < 500, (url, response.status_code)
         if private & set(rule.arguments):
             assert response.status_code in (302, 403, 404), (url, response.status_code)
+
+
+@pytest.mark.parametrize("path", ["/market/offers/99999999999999999999", "/market/offers/0",
+                                  "/proposals/2147483648", "/enterprises/18446744073709551616/listings"])
+def test_out_of_range_ids_are_not_found(app, world, path):
+    client = app.test_client()
+    login(client, world.alice)
+    assert client.get(path).status_code == 404
