@@ -8,3 +8,4 @@ from wasteex.streams.models import LabReport, QualityValue, WasteStream  # noqa:
 from wasteex.market.models import Demand, DemandCode, DemandLimit, Offer, OfferQuality  # noqa: F401
 from wasteex.matching.models import MatchRun  # noqa: F401
 from wasteex.agreements.models import Agreement, Proposal  # noqa: F401
+from wasteex.transfers.models import SlipRevision, SlipTag, TransferLeg, TransferSignature, TransferSlip  # noqa: F401

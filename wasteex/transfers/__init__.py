@@ -1,0 +1,1 @@
+"""Transfer slips: signed custody from producer to utiliser, written into both ledgers."""
