@@ -71,6 +71,15 @@ class Config:
     # A queued or running matcher run older than this is taken as dead (its worker was killed).
     MATCH_RUN_STALE_SECONDS = 3600
 
+    # Transfer slips (transfers/): a received weight differing from the dispatched one by more
+    # than this share is a discrepancy; no truck plausibly carries more than SLIP_MAX_LOAD_T;
+    # a slip is overdue when not received this many hours after dispatch, or not operated this
+    # many days after reception.
+    SLIP_TOLERANCE = "0.02"
+    SLIP_MAX_LOAD_T = 100
+    SLIP_TRANSIT_HOURS = 72
+    SLIP_OPERATION_DAYS = 30
+
     API_TITLE = "WasteEx API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"

@@ -14,7 +14,6 @@ a lost race is a Conflict and the whole transaction rolls back. The
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -34,8 +33,8 @@ from wasteex.market.models import Demand, ListingStatus, Offer
 from wasteex.market.recommend import explain as explain_reason, pure_demand, pure_offer
 from wasteex.market.terms import fail
 from wasteex.matching import geodesy, problem
+from wasteex.numbering import readable_number
 
-CONTRACT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
 DEFAULT_PERIOD_DAYS = 90
 MAX_PERIOD_DAYS = 366 * 5
 
@@ -157,8 +156,7 @@ def reserve(model: type[Offer] | type[Demand], listing_id: int, kg: int, message
 
 def new_contract_no(today: date | None = None) -> str:
     """``HT-20261128-7F3K2Q``: the day and 30 random bits, readable over the phone."""
-    day = (today or date.today()).strftime("%Y%m%d")
-    return f"HT-{day}-{''.join(secrets.choice(CONTRACT_ALPHABET) for _ in range(6))}"
+    return readable_number("HT", today)
 
 
 # Proposing directly -----------------------------------------------------------

@@ -10,6 +10,7 @@ from marshmallow import validate
 from wasteex.api.base import SECURITY, Id, Quantity, StrictBoolean, StrictSchema, login_required_api
 from wasteex.extensions import db
 from wasteex.ledger import chain_store, service
+from wasteex.ledger.kinds import RECORDABLE, RULES
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
 from wasteex.listing import Sorts, paginate
 
@@ -49,7 +50,7 @@ class EntryOut(ma.Schema):
 
 
 class EntryIn(StrictSchema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf([k.value for k in EntryKind]))
+    kind = ma.fields.String(required=True, validate=validate.OneOf([k.value for k in RECORDABLE]))
     period_date = ma.fields.Date(required=True)
     tonnes = Quantity(required=True, validate=validate.Range(min=0, max=10**9))
     handler = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
@@ -69,7 +70,7 @@ class EntryIn(StrictSchema):
 
 class EntryQuery(StrictSchema):
     year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
-    kind = ma.fields.String(validate=validate.OneOf([k.value for k in EntryKind]))
+    kind = ma.fields.String(validate=validate.OneOf([k.value for k in RULES]))
     sort = ma.fields.String(load_default="-seq", validate=validate.OneOf(["seq", "-seq", "period_date", "-period_date"]))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
     per_page = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))

@@ -16,7 +16,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import Length, Optional
 
 from wasteex.catalog.models import RouteKind
-from wasteex.ledger.kinds import RULES
+from wasteex.ledger.kinds import RECORDABLE, RULES
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
 from wasteex.ledger.rates import kg_to_tonnes_str
 from wasteex.ledger.service import EntryInput
@@ -34,6 +34,7 @@ KIND_LABELS = {
     EntryKind.RECEIVED.value: _l("Received"),
     EntryKind.RECEIVED_UTILISED.value: _l("Received and utilised"),
     EntryKind.RECEIVED_DISPOSED.value: _l("Received and disposed"),
+    EntryKind.RETURNED.value: _l("Returned (refused by the receiver)"),
 }
 SOURCE_LABELS = {
     EntrySource.FORM.value: _l("Form"),
@@ -73,7 +74,8 @@ SHOWN_FOR = {
 def kind_choices() -> list:
     """Each option names the facility kind and route kind it needs (read by app.js)."""
     choices = []
-    for kind, rule in RULES.items():
+    for kind in RECORDABLE:
+        rule = RULES[kind]
         attrs = {"data-facility": rule.facility.value if rule.facility else "",
                  "data-route": rule.route.value if rule.route else ""}
         choices.append(choice(kind.value, KIND_LABELS[kind.value], attrs))

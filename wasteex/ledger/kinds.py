@@ -16,6 +16,7 @@ class KindRule:
     shipment: bool = False                 # carrier, plate and contract number required (附表7)
     stream: bool = True                    # the entry belongs to one of the enterprise's streams
     prior_storage_allowed: bool = False    # may be flagged as drawn from prior years' storage
+    platform_only: bool = False            # written only by transfer slip signatures, never by hand
 
 
 RULES: dict[EntryKind, KindRule] = {
@@ -34,4 +35,6 @@ RULES: dict[EntryKind, KindRule] = {
     EntryKind.RECEIVED: KindRule(counterparty=True, stream=False),
     EntryKind.RECEIVED_UTILISED: KindRule(route=RouteKind.UTILISATION, stream=False),
     EntryKind.RECEIVED_DISPOSED: KindRule(route=RouteKind.DISPOSAL, stream=False),
+    EntryKind.RETURNED: KindRule(counterparty=True, platform_only=True),
 }
+RECORDABLE = tuple(kind for kind, rule in RULES.items() if not rule.platform_only)

@@ -26,6 +26,10 @@ class EntryKind(enum.Enum):
     RECEIVED = "received"                            # 接收（利用单位）
     RECEIVED_UTILISED = "received_utilised"          # 接收后利用（利用单位）
     RECEIVED_DISPOSED = "received_disposed"          # 接收后处置（利用单位）
+    RETURNED = "returned"                            # 拒收退回（产废单位）: refused tonnes back into storage
+    # Never an entry's kind: the monthly totals' bucket for a producer's entrusted shipment that the
+    # receiver has not yet signed as utilised or disposed ("counted where it really happens").
+    IN_TRANSIT = "in_transit"
 
 
 class EntrySource(enum.Enum):

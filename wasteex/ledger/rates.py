@@ -87,6 +87,7 @@ class FlowTotals:
     disposed_from_prior_storage: int = 0
     stored: int = 0
     dumped: int = 0
+    in_transit: int = 0  # entrusted shipments of the period not yet utilised/disposed by the receiver
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -124,6 +125,7 @@ class FlowTotals:
             + self.stored
             + (self.disposed - self.disposed_from_prior_storage)
             + self.dumped
+            + self.in_transit
         )
         return self.generated - accounted
 

@@ -61,11 +61,14 @@ def _fail(field_name: str, message: str):
     raise ValidationFailed.on(field_name, message)
 
 
-def _kind(raw: str) -> EntryKind:
+def _kind(raw: str, source: EntrySource) -> EntryKind:
     try:
-        return EntryKind(raw)
+        kind = EntryKind(raw)
     except ValueError:
         _fail("kind", _("Unknown entry kind."))
+    if kind not in RULES or (RULES[kind].platform_only and source is not EntrySource.TRANSFER):
+        _fail("kind", _("Only transfer slip signatures record this kind of entry."))
+    return kind
 
 
 def _quantity(raw) -> int:
@@ -154,7 +157,7 @@ def _reference_taken(enterprise_id: int, reference: str) -> bool:
 
 def build_entry(enterprise: Enterprise, inp: EntryInput, actor: User | None, source: EntrySource) -> LedgerEntry:
     """Check one input against the rules of its kind and make the (unsaved) entry."""
-    kind = _kind(inp.kind)
+    kind = _kind(inp.kind, source)
     rule = RULES[kind]
     entry = LedgerEntry(enterprise_id=enterprise.id, kind=kind, source=source,
                         period_date=_period(inp.period_date), quantity_kg=_quantity(inp.tonnes),
@@ -213,9 +216,11 @@ def record_entry(actor: User | None, enterprise_id: int, inp: EntryInput,
     return commit_to_chain(actor, entry)
 
 
-def commit_to_chain(actor: User | None, entry: LedgerEntry) -> LedgerEntry:
+def commit_to_chain(actor: User | None, entry: LedgerEntry, *, in_transit: bool = False) -> LedgerEntry:
+    """Append to the enterprise's chain and its monthly totals; ``in_transit`` counts an entrusted
+    shipment as on its way until the receiver's operation signature settles it (settle_transit)."""
     chain_store.append(entry)
-    _add_to_totals(entry)
+    _add_to_totals(entry, EntryKind.IN_TRANSIT if in_transit else entry.kind, entry.quantity_kg)
     record(actor, "ledger.entry_recorded", entry, enterprise_id=entry.enterprise_id, seq=entry.seq,
            kind=entry.kind, kg=entry.quantity_kg)
     return entry
@@ -228,6 +233,8 @@ def correct_entry(actor: User, entry_id: int, reason: str, replacement: EntryInp
         raise NotFound(_("No such ledger entry."))
     enterprise = _enterprise_for_write(actor, original.enterprise_id)
     reason = _required_text("reason", reason, 2000)
+    if original.source is EntrySource.TRANSFER:
+        raise Conflict(_("This entry was written by a transfer slip signature: correct it with a revision request on the slip."))
     if queries.is_reversal(original):
         raise Conflict(_("A reversing entry cannot itself be corrected."))
     if queries.corrected_ids([original.id]):
@@ -243,7 +250,8 @@ def correct_entry(actor: User, entry_id: int, reason: str, replacement: EntryInp
 
 def is_correctable(entry: LedgerEntry) -> bool:
     """The rule correct_entry enforces: not a reversal itself, not reversed already."""
-    return not queries.is_reversal(entry) and not queries.corrected_ids([entry.id])
+    return (entry.source is not EntrySource.TRANSFER and not queries.is_reversal(entry)
+            and not queries.corrected_ids([entry.id]))
 
 
 def _reversal_of(original: LedgerEntry, actor: User, reason: str) -> LedgerEntry:
@@ -264,19 +272,28 @@ def _place_of(entry: LedgerEntry):
     return base_of(division), division
 
 
-def _add_to_totals(entry: LedgerEntry) -> None:
+def _add_to_totals(entry: LedgerEntry, kind: EntryKind, kg: int) -> None:
     """Keep the monthly totals in the append's transaction (the chain lock serialises them)."""
     key = dict(enterprise_id=entry.enterprise_id, stream_key=entry.stream_id or 0, sw_code=entry.sw_code,
-               year=entry.period_date.year, month=entry.period_date.month, kind=entry.kind,
+               year=entry.period_date.year, month=entry.period_date.month, kind=kind,
                from_prior_storage=entry.from_prior_storage)
     table = MonthlyTotal.__table__
     where = [table.c[name] == value for name, value in key.items()]
     changed = db.session.execute(update(table).where(*where)
-                                 .values(quantity_kg=table.c.quantity_kg + entry.quantity_kg)).rowcount
+                                 .values(quantity_kg=table.c.quantity_kg + kg)).rowcount
     if changed == 0:
         base, division = _place_of(entry)
-        db.session.execute(insert(table).values(**key, base=base, division_code=division,
-                                                quantity_kg=entry.quantity_kg))
+        db.session.execute(insert(table).values(**key, base=base, division_code=division, quantity_kg=kg))
+
+
+def settle_transit(shipment: LedgerEntry, kg: int, kind: EntryKind | None) -> None:
+    """Move ``kg`` of an entrusted shipment out of the in-transit totals: into ``kind`` (the
+    entrusted utilisation or disposal the receiver signed), or nowhere when ``kind`` is None
+    (refused tonnes, which a RETURNED entry puts back into storage). The chain entry itself
+    never changes; only what the flow summary and the rate count does."""
+    _add_to_totals(shipment, EntryKind.IN_TRANSIT, -kg)
+    if kind is not None:
+        _add_to_totals(shipment, kind, kg)
 
 
 def entries_of(actor: User, enterprise_id: int):

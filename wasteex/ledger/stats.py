@@ -24,6 +24,8 @@ CONTRIBUTIONS: dict[tuple[EntryKind, bool], tuple[tuple[str, int], ...]] = {
     (EntryKind.STORAGE_IN, False): (("stored", 1),),
     (EntryKind.STORAGE_OUT, False): (("stored", -1),),
     (EntryKind.DUMPED, False): (("dumped", 1),),
+    (EntryKind.RETURNED, False): (("stored", 1),),
+    (EntryKind.IN_TRANSIT, False): (("in_transit", 1),),
 }
 for _kind, _field, _prior_field in (
     (EntryKind.SELF_UTILISATION, "self_utilised", "utilised_from_prior_storage"),
@@ -34,7 +36,8 @@ for _kind, _field, _prior_field in (
     CONTRIBUTIONS[(_kind, False)] = ((_field, 1),)
     CONTRIBUTIONS[(_kind, True)] = ((_field, 1), (_prior_field, 1))
 FLOW_KINDS = sorted({kind for kind, _prior in CONTRIBUTIONS}, key=lambda k: k.value)
-STOCK_KINDS = (EntryKind.STORAGE_IN, EntryKind.STORAGE_OUT)
+STOCK_INWARD = (EntryKind.STORAGE_IN, EntryKind.RETURNED)  # refused tonnes go back into storage
+STOCK_KINDS = (*STOCK_INWARD, EntryKind.STORAGE_OUT)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,6 @@ def closing_stock_kg(flt: StatsFilter) -> int:
     t = MonthlyTotal
     last_month = flt.month or flt.through_month or 12
     up_to = or_(t.year < flt.year, and_(t.year == flt.year, t.month <= last_month))
-    signed = func.sum(case((t.kind == EntryKind.STORAGE_IN, t.quantity_kg), else_=-t.quantity_kg))
+    signed = func.sum(case((t.kind.in_(STOCK_INWARD), t.quantity_kg), else_=-t.quantity_kg))
     value = db.session.scalar(select(signed).where(*_where(flt, period=False), up_to, t.kind.in_(STOCK_KINDS)))
     return int(value or 0)

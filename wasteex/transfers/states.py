@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog; the service translates it when it raises."""
+    return message
+
+
 class SlipStatus(enum.Enum):
     DRAFT = "draft"
     PUBLISHED = "published"      # readable by every party, waiting for the producer's emission signature
@@ -109,7 +114,7 @@ def check(act: Act, facts: SlipFacts) -> SlipStatus:
     if facts.status not in rule.sources:
         raise TransitionRefused(_refusal(act, facts.status, rule))
     if act is Act.TRANSPORT and facts.legs_signed >= facts.legs_total:
-        raise TransitionRefused("Every carrier leg is already signed.")
+        raise TransitionRefused(N_("Every carrier leg is already signed."))
     if act is Act.RECEPTION and facts.acceptance is Acceptance.REFUSED:
         return SlipStatus.REFUSED
     return rule.target
@@ -117,16 +122,16 @@ def check(act: Act, facts: SlipFacts) -> SlipStatus:
 
 def _refusal(act: Act, status: SlipStatus, rule: Rule) -> str:
     if status in DONE:
-        return "This slip is finished; it cannot change any more."
+        return N_("This slip is finished; it cannot change any more.")
     if ORDER.index(status) < min(ORDER.index(s) for s in rule.sources):
-        return {Act.EMISSION: "Publish the slip before signing the emission.",
-                Act.OPERATION: "Sign the reception before the operation."}.get(
-            act, "The producer has not signed the emission yet.")
+        return {Act.EMISSION: N_("Publish the slip before signing the emission."),
+                Act.OPERATION: N_("Sign the reception before the operation.")}.get(
+            act, N_("The producer has not signed the emission yet."))
     if act is Act.PUBLISH:
-        return "The slip is already published."
+        return N_("The slip is already published.")
     if act is Act.CANCEL:
-        return "A slip cannot be cancelled once the waste has left; the receiver can refuse it instead."
-    return "This section is already signed."
+        return N_("A slip cannot be cancelled once the waste has left; the receiver can refuse it instead.")
+    return N_("This section is already signed.")
 
 
 def unsigned_legs(facts: SlipFacts) -> int:

@@ -1,0 +1,222 @@
+"""Transfer slips: the chain of signatures, the ledger lines they write, who may do what, bad input."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.services.test_agreements import traded  # noqa: F401 - fixture
+from tests.services.test_market_service import market  # noqa: F401 - fixture
+from tests.services.transfer_world import (TODAY, carry, emit, fresh, operate, published_slip, receive, shipping,  # noqa: F401
+                                           sign, slip_data)
+from wasteex.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from wasteex.extensions import db
+from wasteex.ledger import chain_store
+from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
+from wasteex.ledger.stats import StatsFilter, closing_stock_kg, flow_totals
+from wasteex.transfers import service, signing
+from wasteex.transfers.models import TransferSignature
+from wasteex.transfers.states import Acceptance, SlipStatus
+
+
+def entries(enterprise) -> list[LedgerEntry]:
+    return list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.enterprise_id == enterprise.id)
+                                   .order_by(LedgerEntry.seq)))
+
+
+def producer_flow(w):
+    return flow_totals(StatsFilter(year=date.today().year, enterprise_ids=(w.a.id,)))
+
+
+def refused(call, *args, **kwargs):
+    with pytest.raises((ValidationFailed, InvalidTransition, PermissionDenied, NotFound)) as caught:
+        call(*args, **kwargs)
+    db.session.rollback()
+    return caught.value
+
+
+def test_a_shipment_signed_from_emission_to_operation_writes_both_ledgers(shipping):
+    w = shipping
+    slip = published_slip(w)
+    assert slip.number.startswith("WX-") and slip.status is SlipStatus.PUBLISHED
+    assert w.agreement.remaining_kg == 770_000  # 30 t planned against the 800 t agreed
+
+    emit(w, slip)
+    (out,) = entries(w.a)
+    assert (out.kind, out.quantity_kg, out.source, out.reference) == (
+        EntryKind.ENTRUSTED_UTILISATION, 30_000, EntrySource.TRANSFER, slip.number)
+    assert (out.carrier_name, out.plate_number, out.counterparty_credit_code, out.contract_number) == (
+        "丁物流", "蒙K12345", w.c.credit_code, w.agreement.contract_no)
+    flow = producer_flow(w)
+    assert (flow.entrusted_utilised, flow.in_transit) == (0, 30_000)  # not counted before the operation
+
+    carry(w, slip)
+    receive(w, slip, "29.8")
+    assert slip.status is SlipStatus.RECEIVED and slip.acceptance is Acceptance.ACCEPTED
+    assert slip.discrepancy_kg is None  # 0.7 % is within the 2 % tolerance
+    (received,) = entries(w.c)
+    assert (received.kind, received.quantity_kg, received.counterparty_name) == (EntryKind.RECEIVED, 29_800, "甲电厂")
+    assert producer_flow(w).entrusted_utilised == 0
+
+    operate(w, slip)
+    assert slip.status is SlipStatus.CLOSED
+    assert [e.kind for e in entries(w.c)] == [EntryKind.RECEIVED, EntryKind.RECEIVED_UTILISED]
+    flow = producer_flow(w)
+    assert (flow.entrusted_utilised, flow.in_transit) == (30_000, 0)
+    assert [s.act.value for s in slip.signatures] == ["emission", "transport", "reception", "operation"]
+    assert all(s.user_id and s.signed_at for s in slip.signatures)
+    for enterprise in (w.a, w.c):
+        assert chain_store.verify_enterprise(enterprise.id).ok
+
+
+def test_a_partial_refusal_returns_the_refused_tonnes_to_the_producers_storage(shipping):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    carry(w, slip)
+    receive(w, slip, "30", refused="5", reason="含水率超标")
+    assert slip.acceptance is Acceptance.PARTIAL and slip.accepted_kg == 25_000
+    returned = entries(w.a)[-1]
+    assert (returned.kind, returned.quantity_kg, returned.reference) == (EntryKind.RETURNED, 5_000, f"{slip.number}-R")
+    assert entries(w.c)[0].quantity_kg == 25_000
+    operate(w, slip)
+    flow = producer_flow(w)
+    assert (flow.entrusted_utilised, flow.stored, flow.in_transit) == (25_000, 5_000, 0)
+    assert closing_stock_kg(StatsFilter(year=date.today().year, enterprise_ids=(w.a.id,))) == 5_000
+
+
+def test_a_refused_load_goes_back_whole_and_needs_no_operation(shipping):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip, "30")
+    carry(w, slip)
+    receive(w, slip, "31", refused="31", reason="混入生活垃圾")
+    assert slip.status is SlipStatus.REFUSED and slip.acceptance is Acceptance.REFUSED
+    assert entries(w.c) == []  # nothing accepted, nothing received on the utiliser's books
+    assert entries(w.a)[-1].quantity_kg == 30_000  # the producer's own dispatch weight comes back
+    assert (producer_flow(w).in_transit, producer_flow(w).entrusted_utilised) == (0, 0)
+    assert "finished" in refused(operate, w, slip).message
+
+
+def test_disposal_instead_of_utilisation_is_counted_as_disposal(shipping):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    receive(w, slip)
+    operate(w, slip, route="landfill_class_i")
+    flow = producer_flow(w)
+    assert (flow.entrusted_utilised, flow.entrusted_disposed) == (0, 30_000)
+    assert entries(w.c)[-1].kind is EntryKind.RECEIVED_DISPOSED
+
+
+def test_the_receiver_can_close_over_an_unsigned_carrier_leg_which_is_flagged(shipping):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    receive(w, slip, "28")
+    assert slip.legs_unsigned == 1
+    assert slip.discrepancy_kg == -2_000  # 6.7 % short: beyond the tolerance
+
+
+def test_signatures_out_of_order_or_by_the_wrong_party_are_refused(shipping):
+    w = shipping
+    draft = service.create(w.alice, w.agreement.id, slip_data(w))
+    db.session.commit()
+    assert "Publish" in refused(emit, w, draft).message
+    slip = published_slip(w)
+    assert isinstance(refused(sign, w.carol, slip, "emission", dispatched_t="30", dispatched_on=TODAY,
+                              handler="x"), PermissionDenied)
+    assert "emission" in refused(receive, w, slip).message
+    emit(w, slip)
+    assert "already signed" in refused(emit, w, slip).message
+    assert "reception" in refused(operate, w, slip).message
+    assert isinstance(refused(sign, w.alice, slip, "transport", taken_over_on=TODAY), PermissionDenied)
+    assert isinstance(refused(sign, w.regulator, slip, "reception", received_t="30", received_on=TODAY,
+                              handler="x"), PermissionDenied)
+    assert db.session.scalar(select(TransferSignature.act).where(TransferSignature.slip_id == slip.id,
+                                                                 TransferSignature.act != "emission")) is None
+
+
+@pytest.mark.parametrize("tonnes, message", [("-3", "above zero"), ("0", "above zero"), ("101", "plausible"),
+                                             ("1.2345", "3 decimals"), ("abc", "3 decimals")])
+def test_absurd_weights_are_refused_and_nothing_is_written(shipping, tonnes, message):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    error = refused(receive, w, slip, tonnes)
+    assert "received_t" in error.fields and message in error.message
+    assert slip.status is SlipStatus.EMITTED and entries(w.c) == []
+
+
+def test_a_ledger_refusal_aborts_the_whole_signature(shipping):
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    receive(w, slip)
+    error = refused(operate, w, slip, route="no_such_route")
+    assert "route_key" in error.fields
+    db.session.refresh(slip)
+    assert slip.status is SlipStatus.RECEIVED and len(entries(w.c)) == 1 and len(slip.signatures) == 2
+
+
+def test_plates_must_be_chinese_plates_and_new_energy_ones_are_accepted(shipping):
+    w = shipping
+    bad = slip_data(w, legs=[{"carrier_id": w.d.id, "plates": "AB12345", "driver": "李"}])
+    assert "plates" in refused(service.create, w.alice, w.agreement.id, bad).fields
+    good = slip_data(w, legs=[{"carrier_id": w.d.id, "plates": "蒙K12345D, 蒙KD12345、蒙K6789挂", "driver": "李"}])
+    slip = service.create(w.alice, w.agreement.id, good)
+    assert slip.legs[0].plates == ["蒙K12345D", "蒙KD12345", "蒙K6789挂"]
+
+
+def test_an_exhausted_agreement_takes_no_more_slips(shipping):
+    w = shipping
+    for _ in range(8):
+        service.create(w.alice, w.agreement.id, slip_data(w, planned_t="100"))
+    db.session.commit()
+    assert w.agreement.remaining_kg == 0
+    assert "planned_t" in refused(service.create, w.alice, w.agreement.id, slip_data(w)).fields
+
+
+def test_a_discarded_draft_gives_its_tonnes_back(shipping):
+    w = shipping
+    slip = service.create(w.alice, w.agreement.id, slip_data(w))
+    db.session.commit()
+    service.discard(w.alice, slip.id)
+    db.session.commit()
+    assert w.agreement.remaining_kg == 800_000
+
+
+def test_drafts_are_private_to_their_author_and_published_slips_to_the_parties(shipping):
+    w = shipping
+    draft = service.create(w.alice, w.agreement.id, slip_data(w))
+    db.session.commit()
+    for outsider in (w.carol, w.dave, w.regulator, w.bob):
+        assert isinstance(refused(service.get_slip, outsider, draft.id), NotFound)
+    service.publish(w.alice, draft.id)
+    db.session.commit()
+    for party in (w.alice, w.carol, w.dave, w.regulator):
+        assert service.get_slip(party, draft.id).id == draft.id
+    assert isinstance(refused(service.get_slip, w.bob, draft.id), NotFound)
+
+
+def test_bulk_signing_reports_every_slip(shipping):
+    w = shipping
+    ready = [published_slip(w) for _ in range(3)]
+    for slip in ready[:2]:
+        emit(w, slip)
+    outcomes = signing.sign_many(w.dave, [s.id for s in ready], "transport", {"taken_over_on": TODAY},
+                                 evidence=fresh(w.dave))
+    db.session.commit()
+    assert [o.ok for o in outcomes] == [True, True, False]
+    assert "emission" in outcomes[2].message
+    assert [s.status for s in ready] == [SlipStatus.TRANSPORTED, SlipStatus.TRANSPORTED, SlipStatus.PUBLISHED]
+
+
+def test_signing_needs_a_recent_authentication(shipping):
+    from wasteex.accounts.reauth import AuthEvidence, ReauthRequired
+    w = shipping
+    slip = published_slip(w)
+    with pytest.raises(ReauthRequired):
+        signing.sign(w.alice, slip.id, "emission", {"dispatched_t": "30", "dispatched_on": TODAY, "handler": "王"},
+                     evidence=AuthEvidence())
