@@ -220,3 +220,41 @@ def test_signing_needs_a_recent_authentication(shipping):
     with pytest.raises(ReauthRequired):
         signing.sign(w.alice, slip.id, "emission", {"dispatched_t": "30", "dispatched_on": TODAY, "handler": "王"},
                      evidence=AuthEvidence())
+
+
+def test_boxes_show_each_party_what_waits_for_it_and_search_finds_own_references(shipping):
+    from wasteex.transfers.queries import Box, slips_for
+    w = shipping
+    first, second = published_slip(w), published_slip(w)
+    emit(w, first)
+
+    def box(user, which, q=""):
+        return [s.id for s in db.session.scalars(slips_for(user, which, q))]
+
+    assert box(w.alice, Box.TO_SIGN) == [second.id]  # emission of the second
+    assert box(w.dave, Box.TO_SIGN) == [first.id]
+    assert box(w.carol, Box.TO_SIGN) == [first.id]  # reception may close over the unsigned leg
+    assert box(w.carol, Box.IN_TRANSIT) == [first.id]
+    assert box(w.bob, Box.ALL) == [] and set(box(w.regulator, Box.ALL)) == {first.id, second.id}
+    service.tag(w.carol, first.id, "ERP-2026-0042")
+    db.session.commit()
+    assert box(w.carol, Box.ALL, "0042") == [first.id]
+    assert box(w.alice, Box.ALL, "0042") == []  # another enterprise's reference finds nothing
+    assert box(w.alice, Box.ALL, second.number.lower()) == [second.id]
+
+
+def test_overdue_and_discrepant_slips_are_flagged(shipping):
+    from datetime import timedelta
+
+    from wasteex.database import utcnow
+    from wasteex.transfers.queries import Flag, flagged_slips
+    w = shipping
+    late, short = published_slip(w), published_slip(w)
+    emit(w, late)
+    emit(w, short)
+    receive(w, short, "25")
+    flagged = {f.slip.id: f.flags for f in flagged_slips(utcnow() + timedelta(hours=73))}
+    assert flagged[late.id] == (Flag.OVERDUE_IN_TRANSIT,)
+    assert flagged[short.id] == (Flag.DISCREPANCY, Flag.LEG_UNSIGNED)
+    assert late.id not in {f.slip.id for f in flagged_slips(utcnow())}
+    assert {f.slip.id for f in flagged_slips(utcnow(), w.bob)} == set()
