@@ -10,7 +10,7 @@ from tests.services.test_agreements import traded  # noqa: F401 - fixture
 from tests.services.test_market_service import market  # noqa: F401 - fixture
 from tests.services.transfer_world import (TODAY, carry, emit, fresh, operate, published_slip, receive, shipping,  # noqa: F401
                                            sign, slip_data)
-from wasteex.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from wasteex.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from wasteex.extensions import db
 from wasteex.ledger import chain_store
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
@@ -30,7 +30,7 @@ def producer_flow(w):
 
 
 def refused(call, *args, **kwargs):
-    with pytest.raises((ValidationFailed, InvalidTransition, PermissionDenied, NotFound)) as caught:
+    with pytest.raises((ValidationFailed, InvalidTransition, PermissionDenied, NotFound, Conflict)) as caught:
         call(*args, **kwargs)
     db.session.rollback()
     return caught.value
@@ -258,3 +258,59 @@ def test_overdue_and_discrepant_slips_are_flagged(shipping):
     assert flagged[short.id] == (Flag.DISCREPANCY, Flag.LEG_UNSIGNED)
     assert late.id not in {f.slip.id for f in flagged_slips(utcnow())}
     assert {f.slip.id for f in flagged_slips(utcnow(), w.bob)} == set()
+
+
+# Revisions ------------------------------------------------------------------------
+
+def test_a_correction_applies_only_when_the_counterparty_approves_and_keeps_the_original(shipping):
+    from wasteex.transfers import revisions
+    from wasteex.transfers.models import RevisionStatus
+    w = shipping
+    slip = published_slip(w)
+    revision = revisions.request(w.alice, slip.id, {"changes": {"planned_t": "40", "plates": "蒙K12345 蒙K54321"},
+                                                     "reason": "加派一辆车"})
+    db.session.commit()
+    assert slip.planned_kg == 30_000 and revision.changes["planned_t"] == ["30", "40"]
+    assert isinstance(refused(revisions.decide, w.alice, revision.id, True), PermissionDenied)  # not its own
+    assert "note" in refused(revisions.decide, w.carol, revision.id, False).fields  # a rejection says why
+    revisions.decide(w.carol, revision.id, True)
+    db.session.commit()
+    assert revision.status is RevisionStatus.APPROVED
+    assert (slip.planned_kg, slip.legs[0].plates) == (40_000, ["蒙K12345", "蒙K54321"])
+    assert w.agreement.remaining_kg == 760_000
+
+
+def test_a_weighbridge_correction_in_transit_reverses_and_rewrites_the_producers_line(shipping):
+    from wasteex.transfers import revisions
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip, "30")
+    assert "planned_t" in refused(revisions.request, w.alice, slip.id,
+                                  {"changes": {"planned_t": "31"}, "reason": "x"}).fields  # frozen by the emission
+    revision = revisions.request(w.alice, slip.id, {"changes": {"dispatched_t": "32.5"}, "reason": "磅单录错"})
+    revisions.decide(w.carol, revision.id, True)
+    db.session.commit()
+    original, reversal, replacement = entries(w.a)
+    assert (reversal.quantity_kg, reversal.corrects_id) == (-30_000, original.id)
+    assert (replacement.quantity_kg, replacement.corrects_id, replacement.reference) == (
+        32_500, original.id, f"{slip.number}-C1")
+    assert producer_flow(w).in_transit == 32_500
+    receive(w, slip, "32.5")
+    operate(w, slip)
+    assert (producer_flow(w).in_transit, producer_flow(w).entrusted_utilised) == (0, 32_500)
+    assert chain_store.verify_enterprise(w.a.id).ok
+
+
+def test_cancellation_before_emission_frees_the_tonnes_and_is_refused_after(shipping):
+    from wasteex.transfers import revisions
+    w = shipping
+    slip = published_slip(w)
+    revision = revisions.request(w.carol, slip.id, {"cancel": True, "reason": "设备检修"})
+    db.session.commit()
+    assert refused(revisions.request, w.alice, slip.id, {"cancel": True, "reason": "x"}).message  # one at a time
+    revisions.decide(w.alice, revision.id, True)
+    db.session.commit()
+    assert slip.status is SlipStatus.CANCELLED and w.agreement.remaining_kg == 800_000
+    moving = published_slip(w)
+    emit(w, moving)
+    assert "cancelled" in refused(revisions.request, w.carol, moving.id, {"cancel": True, "reason": "x"}).message

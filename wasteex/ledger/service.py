@@ -240,7 +240,7 @@ def correct_entry(actor: User, entry_id: int, reason: str, replacement: EntryInp
     if queries.corrected_ids([original.id]):
         raise Conflict(_("This entry has already been corrected."))
     new = build_entry(enterprise, replacement, actor, EntrySource.CORRECTION) if replacement else None
-    reversal = _reversal_of(original, actor, reason)
+    reversal = reversal_of(original, actor, reason)
     written = [commit_to_chain(actor, reversal)]
     if new is not None:
         new.corrects_id, new.reason = original.id, reason
@@ -254,7 +254,8 @@ def is_correctable(entry: LedgerEntry) -> bool:
             and not queries.corrected_ids([entry.id]))
 
 
-def _reversal_of(original: LedgerEntry, actor: User, reason: str) -> LedgerEntry:
+def reversal_of(original: LedgerEntry, actor: User, reason: str) -> LedgerEntry:
+    """The entry that cancels ``original`` (negative quantity, same fields), pointing at it."""
     copied = {name: getattr(original, name) for name in (
         "enterprise_id", "kind", "stream_id", "sw_code", "period_date", "from_prior_storage", "facility_id",
         "route_id", "handler", "counterparty_name", "counterparty_credit_code", "carrier_name", "plate_number",

@@ -23,7 +23,7 @@ from wasteex.accounts.models import User
 from wasteex.catalog.models import Route, RouteKind
 from wasteex.extensions import db
 from wasteex.ledger.models import EntryKind, EntrySource, LedgerEntry
-from wasteex.ledger.service import EntryInput, build_entry, commit_to_chain, settle_transit
+from wasteex.ledger.service import EntryInput, build_entry, commit_to_chain, reversal_of, settle_transit
 from wasteex.transfers.models import TransferSlip
 from wasteex.transfers.states import Acceptance, Act
 
@@ -41,18 +41,34 @@ def _entrusted(route: Route) -> EntryKind:
     return EntryKind.ENTRUSTED_UTILISATION if route.kind is RouteKind.UTILISATION else EntryKind.ENTRUSTED_DISPOSAL
 
 
-def shipment(slip: TransferSlip, actor: User) -> LedgerEntry:
-    """Emission: the producer's 附表7 line for the dispatched tonnes."""
+def _shipment_entry(slip: TransferSlip, actor: User, reference: str) -> LedgerEntry:
     first = slip.legs[0]
-    return _write(slip.producer, EntryInput(
+    return build_entry(slip.producer, EntryInput(
         kind=_entrusted(slip.route).value, period_date=slip.dispatched_on, tonnes=_tonnes(slip.dispatched_kg),
         handler=slip.emission_handler, stream_id=slip.stream_id, route_key=slip.route.key,
         counterparty_name=slip.receiver.name, counterparty_credit_code=slip.receiver.credit_code,
         carrier_name=first.carrier.name, plate_number=first.plates[0], contract_number=slip.contract_no,
-        reference=slip.number), actor, in_transit=True)
+        reference=reference), actor, EntrySource.TRANSFER)
+
+
+def shipment(slip: TransferSlip, actor: User) -> LedgerEntry:
+    """Emission: the producer's 附表7 line for the dispatched tonnes."""
+    return commit_to_chain(actor, _shipment_entry(slip, actor, slip.number), in_transit=True)
+
+
+def correct_shipment(slip: TransferSlip, actor: User, reason: str, revision_no: int) -> list[LedgerEntry]:
+    """An approved correction of the dispatched weight, still in transit: the producer's line is
+    reversed and written again with the new weight (the original stays, linked, in the chain)."""
+    original = emission_entry(slip)
+    reversal = commit_to_chain(actor, reversal_of(original, actor, reason), in_transit=True)
+    replacement = _shipment_entry(slip, actor, f"{slip.number}-C{revision_no}")
+    replacement.corrects_id, replacement.reason = original.id, reason
+    return [reversal, commit_to_chain(actor, replacement, in_transit=True)]
 
 
 def emission_entry(slip: TransferSlip) -> LedgerEntry:
+    """The emission's ledger line: its period and stream key the in-transit totals (a corrected
+    weight keeps both, so the original line keys them still)."""
     signature = next(s for s in slip.signatures if s.act is Act.EMISSION)
     return db.session.get(LedgerEntry, signature.ledger_entry_ids[0])
 

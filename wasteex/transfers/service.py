@@ -85,7 +85,7 @@ def create(actor: User, agreement_id: int, data: dict) -> TransferSlip:
     if agreement.status is not AgreementStatus.ACTIVE:
         raise InvalidTransition(_("This agreement is no longer active."))
     planned_kg = terms.positive_kg(data.get("planned_t"), "planned_t")
-    planned_on = _date(data, "planned_on")
+    planned_on = parse_date(data, "planned_on")
     if not agreement.period_start <= planned_on <= agreement.period_end:
         fail("planned_on", _("The dispatch date must lie within the agreement's period (%(start)s – %(end)s).",
                              start=agreement.period_start.isoformat(), end=agreement.period_end.isoformat()))
@@ -178,7 +178,7 @@ def parse_plates(raw, field: str) -> list[str]:
     return plates
 
 
-def _date(data: dict, name: str, *, not_future: bool = False) -> date:
+def parse_date(data: dict, name: str, *, not_future: bool = False) -> date:
     raw = data.get(name)
     try:
         day = raw if isinstance(raw, date) else date.fromisoformat(str(raw or "").strip())
@@ -193,7 +193,7 @@ def _date(data: dict, name: str, *, not_future: bool = False) -> date:
 
 def signed_date(data: dict, name: str) -> date:
     """A date a signature states: today or earlier."""
-    return _date(data, name, not_future=True)
+    return parse_date(data, name, not_future=True)
 
 
 # Publishing -------------------------------------------------------------------
