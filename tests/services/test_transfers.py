@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.services.test_agreements import traded  # noqa: F401 - fixture
+from tests.services.test_ledger_cli import tamper  # noqa: F401 - fixture
 from tests.services.test_market_service import market  # noqa: F401 - fixture
 from tests.services.transfer_world import (TODAY, carry, emit, fresh, operate, published_slip, receive, shipping,  # noqa: F401
                                            sign, slip_data)
@@ -314,3 +315,23 @@ def test_cancellation_before_emission_frees_the_tonnes_and_is_refused_after(ship
     moving = published_slip(w)
     emit(w, moving)
     assert "cancelled" in refused(revisions.request, w.carol, moving.id, {"cancel": True, "reason": "x"}).message
+
+
+def test_the_lifecycle_of_a_slip_lists_every_step_with_its_ledger_lines_checked(shipping, tamper):
+    from wasteex.transfers import lifecycle
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    carry(w, slip)
+    receive(w, slip, "30", refused="2", reason="杂质")
+    operate(w, slip)
+    events = lifecycle.of_slip(w.regulator, slip.id)
+    assert [e.stage for e in events] == ["created", "published", "emission", "transport", "reception", "operation"]
+    reception = events[4]
+    assert [c.entry.kind for c in reception.entries] == [EntryKind.RECEIVED, EntryKind.RETURNED]
+    assert all(c.intact for e in events for c in e.entries)
+    # Alter a stored line behind the application's back: the lifecycle shows it.
+    tamper(("UPDATE ledger_entry SET quantity_kg = 1 WHERE id = :id", {"id": reception.entries[0].entry.id}))
+    events = lifecycle.of_agreement(w.carol, w.agreement.id)
+    assert [c.intact for c in events[4].entries] == [False, True]
+    assert [e.stage for e in lifecycle.of_stream(w.alice, w.stream.id)][-1] == "operation"
