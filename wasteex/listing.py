@@ -60,7 +60,7 @@ def paginate(stmt: Select, sorts: Sorts, sort: str | None, page: int | None, per
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     page = max(1, min(page or 1, max(1, ceil(total / per_page))))
-    items = db.session.scalars(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    items = db.session.scalars(stmt.order_by(None).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total, sort=key)
 
 

@@ -45,6 +45,8 @@ class UtilisationOut(ma.Schema):
     disposed_from_prior_storage_t = ma.fields.Float()
     stored_t = ma.fields.Float(metadata={"description": "Net put into storage in the period"})
     dumped_t = ma.fields.Float()
+    in_transit_t = ma.fields.Float(metadata={"description": "Shipped on transfer slips, not yet utilised or "
+                                                           "disposed by the receiver: counted once it is"})
     closing_stock_t = ma.fields.Float()
     balance_difference_t = ma.fields.Float()
     rate = ma.fields.Float(allow_none=True, metadata={"description": "utilised / (generated + prior storage)"})
@@ -82,6 +84,7 @@ class Utilisation(MethodView):
             "disposed_t": tonnes(totals.disposed),
             "disposed_from_prior_storage_t": tonnes(totals.disposed_from_prior_storage),
             "stored_t": tonnes(totals.stored), "dumped_t": tonnes(totals.dumped),
+            "in_transit_t": tonnes(totals.in_transit),
             "closing_stock_t": tonnes(closing_stock_kg(flt)),
             "balance_difference_t": tonnes(totals.balance_difference()),
             "rate": float(rate) if rate is not None else None, "target": float(TARGET_RATE),

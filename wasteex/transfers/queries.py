@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from wasteex.accounts.models import User
 from wasteex.extensions import db
+from wasteex.listing import Sorts
 from wasteex.transfers.models import SlipTag, TransferLeg, TransferSlip
 from wasteex.transfers.states import DONE, IN_TRANSIT, SlipStatus
 
@@ -71,6 +72,10 @@ BOXES = {
     Box.DRAFTS: lambda actor: TransferSlip.status == SlipStatus.DRAFT,
     Box.ALL: lambda actor: TransferSlip.id.isnot(None),
 }
+
+
+SORTS = Sorts({"id": TransferSlip.id, "number": TransferSlip.number, "planned_on": TransferSlip.planned_on,
+               "status": TransferSlip.status, "planned_kg": TransferSlip.planned_kg}, "-id")
 
 
 def slips_for(actor: User, box: Box = Box.ALL, q: str = "", status: SlipStatus | None = None):
