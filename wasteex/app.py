@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.maps.views import bp as maps_bp
     from wasteex.market.views import bp as market_bp
     from wasteex.matching.views import bp as matching_bp
+    from wasteex.transfers.lifecycle_views import bp as lifecycle_bp
     from wasteex.streams.views import bp as streams_bp
 
     # Every <int:…> in a page route is a row id: out of range (≥ 2³¹, or 0) is a 404, never an overflow.
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(market_bp)
     app.register_blueprint(agreements_bp)
     app.register_blueprint(matching_bp)
+    app.register_blueprint(lifecycle_bp)
     app.register_blueprint(maps_bp)
     register_api(app)
 

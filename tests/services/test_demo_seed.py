@@ -10,7 +10,7 @@ from wasteex.enterprises.uscc import validate_uscc
 from wasteex.extensions import db
 from wasteex.geo import Base
 from wasteex.ledger import chain_store
-from wasteex.ledger.models import LedgerEntry
+from wasteex.ledger.models import EntrySource, LedgerEntry
 from wasteex.ledger.stats import StatsFilter, flow_totals
 
 
@@ -21,7 +21,21 @@ def test_seed_demo_once(app):
     check_demo_ordos()
     check_demo_logins_and_roles()
     check_demo_ledger_shows_the_gap_to_80_percent()
+    check_demo_custody()
     check_second_run_changes_nothing(app)
+
+
+def check_demo_custody():
+    from wasteex.transfers.models import TransferSlip
+    from wasteex.transfers.states import SlipStatus
+    slips = db.session.scalars(select(TransferSlip).order_by(TransferSlip.id)).all()
+    assert [s.status for s in slips] == [SlipStatus.CLOSED, SlipStatus.EMITTED, SlipStatus.PUBLISHED]
+    closed = slips[0]
+    assert closed.acceptance.value == "partial" and len(closed.signatures) == 4
+    producer = accounts.find_user_by_email("producer@demo.wasteex.cn").memberships[0].enterprise_id
+    kinds = db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.enterprise_id == producer,
+                                                              LedgerEntry.source == EntrySource.TRANSFER)).all()
+    assert sorted(k.value for k in kinds) == ["entrusted_utilisation", "entrusted_utilisation", "returned"]
 
 
 def check_demo_ordos():
@@ -47,7 +61,8 @@ def check_demo_ledger_shows_the_gap_to_80_percent():
     last_year = date.today().year - 1
     rate = flow_totals(StatsFilter(year=last_year)).utilisation_rate
     assert rate is not None and 0.45 < rate < 0.65
-    months = db.session.scalar(select(func.count(func.distinct(LedgerEntry.period_date))))
+    months = db.session.scalar(select(func.count(func.distinct(LedgerEntry.period_date)))
+                               .where(LedgerEntry.source != EntrySource.TRANSFER))
     assert months == 24
     for enterprise_id in chain_store.chained_enterprises():
         assert chain_store.verify_enterprise(enterprise_id).ok

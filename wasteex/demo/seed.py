@@ -14,6 +14,7 @@ from wasteex.database import utcnow
 from wasteex.demo.data import DEMO_PASSWORD, ENTERPRISES, PRODUCER_FACILITIES, USERS, DemoEnterprise
 from wasteex.demo.ledger import seed_ledger
 from wasteex.demo.market import seed_market
+from wasteex.demo.transfers import seed_transfers
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Facility, FacilityKind, Site
 from wasteex.enterprises.uscc import make_uscc
 from wasteex.extensions import db
@@ -76,6 +77,7 @@ def seed_demo() -> bool:
     authors = _entry_authors(by_key)
     seed_ledger(authors, [e for e in by_key.values() if e.is_utiliser], date.today())
     seed_market(date.today())
+    seed_transfers(date.today())
     return True
 
 
