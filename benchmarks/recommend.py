@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -65,7 +65,13 @@ def _decimal(value: float, places: str = "0.000001") -> Decimal:
     return Decimal(repr(value)).quantize(Decimal(places))
 
 
-def load(listings: int, enterprises: int, seed: int) -> None:
+def _stamp(rng: random.Random, now: datetime, all_recent: bool) -> datetime:
+    """When a listing last changed: over the last 90 days, as in a market that has been running
+    (or all just now, ``--all-recent``: the worst case of the fingerprint's recent-rows list)."""
+    return now if all_recent else now - timedelta(minutes=rng.randint(10, 90 * 24 * 60))
+
+
+def load(listings: int, enterprises: int, seed: int, all_recent: bool = False) -> None:
     """The market, with Core inserts (the ORM would take minutes and measure nothing of interest)."""
     rng = random.Random(seed)
     session = db.session
@@ -101,7 +107,8 @@ def load(listings: int, enterprises: int, seed: int) -> None:
                            sw_code=CODES[(stream["id"] - 1) % len(CODES)], gb_class=rng.choice(["I", "I", "II"]),
                            title=f"供应{n}", description="", supply="one_off", total_kg=kg, remaining_kg=kg,
                            price_per_t=Decimal(rng.randint(-50, 50)), transport_by="either",
-                           max_km=rng.choice([None, None, rng.randint(50, 300)]), status="open", published_at=now))
+                           max_km=rng.choice([None, None, rng.randint(50, 300)]), status="open", published_at=now,
+                           changed_at=_stamp(rng, now, all_recent)))
         for key, (low, high) in ATTRIBUTES.items():
             if rng.random() < 0.8:
                 qualities.append(dict(offer_id=n, attribute_id=attributes[key], value=_decimal(rng.uniform(low, high), "0.1"),
@@ -112,7 +119,7 @@ def load(listings: int, enterprises: int, seed: int) -> None:
         demands.append(dict(id=n, enterprise_id=site["enterprise_id"], site_id=site["id"], title=f"需求{n}", description="",
                             accepts_class=rng.choice([["I"], ["I", "II"]]), route_id=route_id, supply="one_off",
                             total_kg=kg, remaining_kg=kg, max_km=rng.randint(50, 300), price_per_t=Decimal(rng.randint(-50, 50)),
-                            status="open", published_at=now))
+                            status="open", published_at=now, changed_at=_stamp(rng, now, all_recent)))
         codes += [dict(demand_id=n, sw_code=c) for c in rng.sample(CODES, rng.randint(1, 3))]
         for key in rng.sample(list(ATTRIBUTES), rng.choice([0, 0, 1, 2])):
             low, high = ATTRIBUTES[key]
@@ -222,7 +229,7 @@ def run(url: str, label: str, args) -> None:
     with app.app_context():
         upgrade()
         started = time.perf_counter()
-        load(args.listings, args.enterprises, args.seed)
+        load(args.listings, args.enterprises, args.seed, args.all_recent)
         print(f"  loaded {args.listings} open listings over {args.enterprises} enterprises in "
               f"{time.perf_counter() - started:.1f} s")
     measure(app, url, args)
@@ -256,6 +263,8 @@ def main() -> None:
     parser.add_argument("--pg-url", nargs="?", const=DEFAULT_PG, default=os.environ.get("WASTEEX_BENCH_PG_URL"),
                         help=f"also PostgreSQL (default URL with no value: {DEFAULT_PG})")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--all-recent", action="store_true",
+                        help="every listing changed within the last minutes (the fingerprint's worst case)")
     parser.add_argument("--compare-scan", action="store_true", help="also time the previous implementation")
     parser.add_argument("--scan-requests", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20261128)

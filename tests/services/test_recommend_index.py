@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select, update
 from tests.services.test_market_search import demanded, listed  # noqa: F401
 from tests.services.test_market_service import market  # noqa: F401
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Site
+from wasteex.database import utcnow
 from wasteex.extensions import db
 from wasteex.market import recommend
 from wasteex.market.models import Demand, DemandLimit, ListingStatus
@@ -29,12 +30,13 @@ def near(w) -> dict[int, str]:
     return {h.id: h.reason for h in recommend.for_offer(w.bob, w.offer_a.id).near}
 
 
-def elsewhere(statement) -> None:
+def elsewhere(*statements) -> None:
     """Write as another worker process would: its own engine, through SQLAlchemy (``changed_at`` stamps), committed."""
     db.session.commit()  # end this session's read transaction (SQLite's readers block writers)
     engine = create_engine(db.engine.url)
     with engine.begin() as conn:
-        conn.execute(statement)
+        for statement in statements:
+            conn.execute(statement)
     engine.dispose()
 
 
@@ -66,14 +68,16 @@ def test_the_index_is_reused_while_nothing_changes(demanded):
      .values(status=EnterpriseStatus.REJECTED)),
     ("site moved 600 km", lambda d: update(Site).where(Site.id == _its(Demand.site_id, d))
      .values(latitude=Site.latitude + 5.4)),
-    ("limit tightened, parent untouched", lambda d: update(DemandLimit).where(DemandLimit.demand_id == d)
-     .values(min_value=60)),
+    # Child rows change only through the market service, which stamps their listing with them.
+    ("limit tightened", lambda d: (update(DemandLimit).where(DemandLimit.demand_id == d).values(min_value=60),
+                                   _demand(d, changed_at=utcnow()))),
 ])
 def test_changes_by_another_process_are_seen(demanded, change, statement):
     w = demanded
     assert w.fit_near.id in compatible(w)
     built = rebuilds()
-    elsewhere(statement(w.fit_near.id))
+    written = statement(w.fit_near.id)
+    elsewhere(*(written if isinstance(written, tuple) else (written,)))
     assert w.fit_near.id not in compatible(w), change
     assert rebuilds() == built + 1
 
@@ -134,3 +138,13 @@ def test_threads_share_one_rebuild(demanded):
         t.join(60)
     assert not errors and answers == [expected] * 8
     assert rebuilds() == built + 1
+
+
+def test_changing_only_a_listings_limits_stamps_the_listing(demanded):
+    """What the fingerprint relies on: child rows never change without their listing's stamp."""
+    from wasteex.market import service
+    w = demanded
+    before = w.fit_near.changed_at
+    service.update_demand(w.carol, w.fit_near.id, {"limits": {"al2o3_pct": {"min": "41", "max": None}}})
+    db.session.commit()
+    assert w.fit_near.changed_at > before

@@ -31,7 +31,7 @@ from sqlalchemy import Float, Text, case, cast, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from wasteex.accounts.models import User
-from wasteex.catalog.models import QualityAttribute, WasteCategory
+from wasteex.catalog.models import QualityAttribute
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Site
 from wasteex.extensions import db
 from wasteex.market import service
@@ -248,9 +248,9 @@ def fingerprint(horizon=None) -> tuple:
       commits a stamp older than the newest one seen is still noticed, and the
       list stays short because any change since the last read rebuilds.
       Without ``changed_at``: sums over what the market conditions read.
-    * Quality values, accepted codes and limits are child rows: replacing them
-      leaves the listing's own row (and ``changed_at``) untouched, so their
-      count and sums are part of it.
+    * Quality values, accepted codes and limits are child rows, written only
+      by the market service, which stamps their listing's ``changed_at`` with
+      them: the stamps cover them without scanning them.
     * Verified enterprises and site coordinates move listings in and out of
       the market and across the map.
 
@@ -270,14 +270,7 @@ def fingerprint(horizon=None) -> tuple:
                                      func.sum(case((is_open, model.max_km), else_=0)),
                                      func.sum(case((is_open, model.site_id), else_=0))))
     verified = Enterprise.status == EnterpriseStatus.VERIFIED
-    parts += [_aggregates(OfferQuality, func.count(), func.sum(OfferQuality.value),
-                          func.sum(OfferQuality.attribute_id * OfferQuality.offer_id)),
-              _aggregates(DemandLimit, func.count(), func.sum(DemandLimit.min_value),
-                          func.sum(DemandLimit.max_value), func.sum(DemandLimit.attribute_id * DemandLimit.demand_id)),
-              select(func.count(), func.sum(DemandCode.demand_id * func.coalesce(WasteCategory.id, -1)))
-              .select_from(DemandCode).outerjoin(WasteCategory, WasteCategory.sw_code == DemandCode.sw_code)
-              .subquery(),
-              _aggregates(Enterprise, func.sum(case((verified, 1), else_=0)),
+    parts += [_aggregates(Enterprise, func.sum(case((verified, 1), else_=0)),
                           func.sum(case((verified, Enterprise.id), else_=0))),
               _aggregates(Site, func.count(), func.sum(Site.latitude), func.sum(Site.longitude))]
     stmt = select(*(c for part in parts for c in part.c)).select_from(parts[0])

@@ -109,7 +109,12 @@ def _terms(data: dict, km_required: bool) -> dict:
 
 
 def _apply(listing: Offer | Demand, values: dict) -> None:
-    """Set the values; a new total moves ``remaining_kg`` by the same amount (agreed tonnes stay agreed)."""
+    """Set the values; a new total moves ``remaining_kg`` by the same amount (agreed tonnes stay agreed).
+
+    The listing is stamped even when only its child rows (quality values, accepted codes, limits)
+    change: the recommendation index's fingerprint watches the listings' stamps, not their children.
+    """
+    listing.changed_at = utcnow()
     total = values.pop("total_kg")
     if listing.total_kg is None:
         listing.total_kg = listing.remaining_kg = total
