@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wasteex
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations catalogs vendor clean backup restore worker security
+.PHONY: run test install translations catalogs vendor clean backup restore worker security topology bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,18 @@ test: install
 worker: install
 	@test -n "$$WASTEEX_REDIS_URL" || { echo "set WASTEEX_REDIS_URL (e.g. redis://127.0.0.1:6379/0)" >&2; exit 2; }
 	$(BIN)/rq worker --url "$$WASTEEX_REDIS_URL" wasteex
+
+# The production topology on this machine: nginx (TLS) → two gunicorn processes → the database,
+# Redis and an RQ worker; a fresh demo database (WASTEEX_DATABASE_URL=postgresql… to use PostgreSQL,
+# which is emptied first). Needs nginx (apt-get install nginx-light) and Redis.
+topology: install
+	$(BIN)/python deploy/topology.py $(if $(WASTEEX_DATABASE_URL),--database-url $(WASTEEX_DATABASE_URL))
+
+# 50 people for 3 minutes against gunicorn (4 workers) on PostgreSQL with a million ledger
+# entries, then the invariants (benchmarks/load.py; about 10 minutes with the loading).
+bench-load: install
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	$(BIN)/python benchmarks/load.py
 
 # Dump the configured database (WASTEEX_DATABASE_URL) under instance/backups/ with a manifest of the
 # ledger chain heads; restore one into another database and verify every chain against that manifest.

@@ -47,6 +47,11 @@ class Config:
     # Security events as JSON lines (security_log.py); also written to this file when set.
     SECURITY_LOG_FILE: str | None = None
 
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto/-Host are then
+    # trusted, so the client's address (throttling, security log) and https (HSTS, secure CSRF
+    # checks) are the real ones. Never set it when clients reach gunicorn directly.
+    TRUSTED_PROXIES = 0
+
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     API_MAX_JSON_BYTES = 1024 * 1024
 
@@ -79,6 +84,30 @@ class Config:
     SLIP_MAX_LOAD_T = 100
     SLIP_TRANSIT_HOURS = 72
     SLIP_OPERATION_DAYS = 30
+
+    # Notifications (wasteex/notifications). The address users reach WasteEx at, for links in
+    # e-mails and webhook payloads ("https://wasteex.example.cn"); unset: the address of the
+    # request that caused the notification, or a bare path when there was none (a cron job).
+    PUBLIC_URL: str | None = None
+    # E-mail through SMTP, off while MAIL_SERVER is unset. MAIL_USE_TLS: STARTTLS on MAIL_PORT.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_SENDER = "WasteEx <noreply@wasteex.invalid>"
+    MAIL_TIMEOUT_SECONDS = 10
+    # The outbox (e-mails and webhook calls): a failed attempt is retried after
+    # base × 2^(n−1) seconds, capped, until the last attempt.
+    DELIVERY_MAX_ATTEMPTS = 8
+    DELIVERY_RETRY_BASE_SECONDS = 30
+    DELIVERY_RETRY_MAX_SECONDS = 6 * 3600
+    # A webhook is disabled after this many failed calls in a row (its admins are told).
+    WEBHOOK_MAX_FAILURES = 5
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    # Webhooks to loopback, private or reserved addresses are refused (SSRF) unless this is on
+    # (tests, an intranet receiver).
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = False
 
     API_TITLE = "WasteEx API"
     API_VERSION = "v1"

@@ -22,14 +22,11 @@ the Authorization header and the session cookie are not injection targets.
 from __future__ import annotations
 
 import concurrent.futures
-import html.parser
-import http.cookiejar
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +37,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT / "deploy"))
+import serving  # noqa: E402 - standard library only, shared with deploy/topology.py
+
+APP_BIN = serving.APP_BIN
 TOOL_BIN = Path(sys.executable).parent
 PASSWORD = "wasteex-demo-2025"
 LOGINS = {role: f"{role}@demo.wasteex.cn" for role in ("producer", "regulator", "admin")}
@@ -60,12 +60,6 @@ def log(message: str) -> None:
 
 # The server -------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def app_env(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WASTEEX_")}
     env.update(WASTEEX_ENV="development", WASTEEX_INSTANCE_PATH=str(workdir),
@@ -75,39 +69,8 @@ def app_env(workdir: Path) -> dict[str, str]:
 
 
 def make_database(env: dict[str, str], workdir: Path) -> None:
-    with open(workdir / "seed.log", "w") as out:
-        for command in (["db", "upgrade"], ["seed-demo"]):
-            subprocess.run([str(APP_BIN / "flask"), "--app", "wasteex", *command], cwd=ROOT, env=env,
-                           stdout=out, stderr=subprocess.STDOUT, check=True)
-
-
-def start_gunicorn(env: dict[str, str], workdir: Path, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(APP_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--error-logfile", str(workdir / "gunicorn.log"), "--timeout", "60", "wasteex:create_app()"],
-        cwd=ROOT, env=env, stdout=open(workdir / "app.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
-        start_new_session=True)
-    for _ in range(120):
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}; see {workdir / 'gunicorn.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop(server: subprocess.Popen | None) -> None:
-    if server is None or server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)  # its own session: the master and its 2 workers
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        serving.flask(env, workdir / "seed.log", *command)
 
 
 # Credentials ------------------------------------------------------------------------------
@@ -129,27 +92,9 @@ def bearer_token(base: str, email: str) -> str:
     return call(base, "/api/v1/auth/token", body={"email": email, "password": PASSWORD})["token"]
 
 
-class _CsrfField(html.parser.HTMLParser):
-    token: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name") == "csrf_token":
-            self.token = attrs.get("value")
-
-
 def session_cookie(base: str, email: str) -> str:
     """Sign in through the login form; the ``Cookie`` header value of the signed-in session."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with opener.open(base + "/account/login", timeout=30) as response:
-        parser = _CsrfField()
-        parser.feed(response.read().decode())
-    form = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": parser.token or ""})
-    with opener.open(base + "/account/login", data=form.encode(), timeout=30) as response:
-        if "/account/login" in response.url:
-            raise RuntimeError(f"signing in as {email} failed")
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+    return serving.cookie_header(serving.sign_in(base, email, PASSWORD))
 
 
 # Targets ----------------------------------------------------------------------------------
@@ -380,8 +325,8 @@ def main() -> int:
         env = app_env(workdir)
         log(f"fresh demo database in {workdir}")
         make_database(env, workdir)
-        port = free_port()
-        server = start_gunicorn(env, workdir, port)
+        port = serving.free_port()
+        server = serving.start_gunicorn(env, workdir, port)
         base = f"http://127.0.0.1:{port}"
         log(f"gunicorn (2 workers) on {base}")
         # Credentials first: schemathesis sends wrong passwords that throttle logins from 127.0.0.1.
@@ -396,7 +341,7 @@ def main() -> int:
         if "bandit" in TOOLS:
             rows.append(run_bandit(workdir))
     finally:
-        stop(server)
+        serving.stop(server)
     print_summary(rows, time.monotonic() - started)
     failed = [r for r in rows if r["findings"] != 0]
     if os.environ.get("SECURITY_KEEP") == "1" or failed:

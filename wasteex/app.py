@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wasteex import paths
 
@@ -22,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(paths.STATIC_DIR),
     )
     configure(app, test_config)
+    trust_proxies(app)
     configure_logging(app)
     register_extensions(app)
     register_models()
@@ -31,6 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_jinja_globals(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, read the client's address and scheme from them."""
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _load_config_module():
@@ -103,6 +112,7 @@ def register_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from wasteex import notifications
     from wasteex.accounts.admin import bp as admin_bp
     from wasteex.accounts.views import bp as accounts_bp
     from wasteex.agreements.views import bp as agreements_bp
@@ -116,7 +126,11 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.market.views import bp as market_bp
     from wasteex.matching.views import bp as matching_bp
     from wasteex.transfers.lifecycle_views import bp as lifecycle_bp
+    from wasteex.regulator.planner_views import bp as planner_bp, quota_bp
+    from wasteex.regulator.worklist_views import bp as anomalies_bp
+    from wasteex.regulator.views import bp as cockpit_bp
     from wasteex.streams.views import bp as streams_bp
+    from wasteex.transfers.views import bp as transfers_bp
 
     # Every <int:…> in a page route is a row id: out of range (≥ 2³¹, or 0) is a 404, never an overflow.
     app.url_map.converters["int"] = IdConverter
@@ -129,9 +143,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(agreements_bp)
+    app.register_blueprint(transfers_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(lifecycle_bp)
     app.register_blueprint(maps_bp)
+    app.register_blueprint(anomalies_bp)
+    app.register_blueprint(planner_bp)
+    app.register_blueprint(quota_bp)
+    app.register_blueprint(cockpit_bp)
+    notifications.init_app(app)  # the inbox and webhook pages, the unread badge, the outbox
     register_api(app)
 
 

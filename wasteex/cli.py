@@ -46,9 +46,11 @@ def register_commands(app: Flask) -> None:
     from wasteex.backup_cli import backup_cli
     from wasteex.ledger.cli import ledger_cli
     from wasteex.matching.cli import match_file_command
+    from wasteex.transfers.follow_up import transfers_cli
 
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(match_file_command)
     app.cli.add_command(match_run_command)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(transfers_cli)

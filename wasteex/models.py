@@ -9,3 +9,6 @@ from wasteex.market.models import Demand, DemandCode, DemandLimit, Offer, OfferQ
 from wasteex.matching.models import MatchRun  # noqa: F401
 from wasteex.agreements.models import Agreement, Proposal  # noqa: F401
 from wasteex.transfers.models import SlipRevision, SlipTag, TransferLeg, TransferSignature, TransferSlip  # noqa: F401
+from wasteex.regulator.models import (Anomaly, AnomalyEvent, PlanningRun, PlanningScenario, QuotaSectorKeyword,  # noqa: F401
+                                     QuotaThreshold, UtilisationCapacity)
+from wasteex.notifications.models import Delivery, Notification, Webhook  # noqa: F401

@@ -51,6 +51,7 @@ def upgrade():
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('discrepancy_kg', sa.BigInteger(), nullable=True),
     sa.Column('legs_unsigned', sa.Integer(), nullable=False),
+    sa.Column('announced_flags', sa.JSON(), nullable=False),
     sa.Column('operation_route_id', sa.Integer(), nullable=True),
     sa.Column('operated_on', sa.Date(), nullable=True),
     sa.Column('product', sa.String(length=255), nullable=True),

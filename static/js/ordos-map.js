@@ -10,7 +10,8 @@
 //                           names: { "150622": "准格尔旗", … }, labels: { value: "综合利用率 %" } });
 // values (division code → number) colour the banners (a choropleth); points are
 // {kind, lon, lat, t, title, enterprise, sw, tonnes, price, url}; flows are
-// {from: [lon, lat], to: [lon, lat], value, label}. Any of the three may be left out;
+// {from: [lon, lat], to: [lon, lat], value, label} (labels.flowValue names the value; tooltip rows
+// without a value are left out). Any of the three may be left out;
 // range: [min, max] fixes the colour scale (e.g. [0, 100] for a rate), else the values' own.
 
 export const MAP_NAME = "ordos";
@@ -56,7 +57,8 @@ function pointTooltip(p, labels) {
   const rows = [
     [labels.enterprise, p.enterprise], [labels.sw, p.sw],
     [labels.tonnes, `${p.tonnes} ${labels.t || "t"}`], [labels.price, p.price],
-  ].map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("");
+  ].filter(([, v]) => v != null && v !== "")
+    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("");
   return `<div class="wx-map-tip"><div class="wx-map-tip-kind ${kind}">${escapeHtml(labels[kind] || kind)}</div>`
     + `<div class="wx-map-tip-title">${escapeHtml(p.title)}</div><dl>${rows}</dl></div>`;
 }
@@ -149,7 +151,7 @@ export function drawOrdosMap(element, { features, values = null, points = [], fl
         if (params.data && params.data.flow) {
           const f = params.data.flow;
           return `<div class="wx-map-tip"><div class="wx-map-tip-title">${escapeHtml(f.label || "")}</div>`
-            + `<dl><dt>${escapeHtml(labels.value || "")}</dt><dd>${escapeHtml(f.value)}</dd></dl></div>`;
+            + `<dl><dt>${escapeHtml(labels.flowValue || labels.value || "")}</dt><dd>${escapeHtml(f.value)}</dd></dl></div>`;
         }
         return bannerTooltip(params.name, names, values, labels);
       },

@@ -335,3 +335,41 @@ def test_the_lifecycle_of_a_slip_lists_every_step_with_its_ledger_lines_checked(
     events = lifecycle.of_agreement(w.carol, w.agreement.id)
     assert [c.intact for c in events[4].entries] == [False, True]
     assert [e.stage for e in lifecycle.of_stream(w.alice, w.stream.id)][-1] == "operation"
+
+
+# Notifications ----------------------------------------------------------------------
+
+def inbox_subjects(user) -> list[str]:
+    """What the slips told ``user`` (the matcher run before them told of proposals)."""
+    from wasteex.notifications.models import Notification, NotificationKind
+    return list(db.session.scalars(select(Notification.subject).where(
+        Notification.user_id == user.id, Notification.kind != NotificationKind.PROPOSAL_RECEIVED).order_by(Notification.id)))
+
+
+def test_each_party_hears_when_its_signature_is_awaited_and_of_refusals(shipping):
+    w = shipping
+    slip = published_slip(w)
+    assert inbox_subjects(w.alice) == []  # the actor is not told of its own act
+    emit(w, slip)
+    assert inbox_subjects(w.dave) == ["Slip %(number)s: the load awaits your carrier's signature"]
+    carry(w, slip)
+    assert "Slip %(number)s is on its way to you: sign the reception" in inbox_subjects(w.carol)
+    receive(w, slip, "30", refused="2", reason="杂质")
+    assert inbox_subjects(w.alice)[-1].startswith("Slip %(number)s: %(received_t)s t received")
+
+
+def test_overdue_slips_are_announced_once(app, shipping):
+    from datetime import timedelta
+
+    from wasteex.database import utcnow
+    from wasteex.transfers.follow_up import announce_overdue
+    from wasteex.transfers.queries import flagged_slips
+    w = shipping
+    slip = published_slip(w)
+    emit(w, slip)
+    later = utcnow() + timedelta(hours=80)
+    assert announce_overdue(flagged_slips(later), later) == 1
+    assert announce_overdue(flagged_slips(later), later) == 0
+    db.session.commit()
+    assert inbox_subjects(w.carol)[-1] == "Slip %(number)s is overdue: dispatched but not received in time"
+    assert "0 overdue" in app.test_cli_runner().invoke(args=["transfers", "follow-up"]).output

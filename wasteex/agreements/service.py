@@ -33,6 +33,7 @@ from wasteex.market.models import Demand, ListingStatus, Offer
 from wasteex.market.recommend import explain as explain_reason, pure_demand, pure_offer
 from wasteex.market.terms import fail
 from wasteex.matching import geodesy, problem
+from wasteex.notifications.proposals import announce_direct
 from wasteex.numbering import readable_number
 
 DEFAULT_PERIOD_DAYS = 90
@@ -229,6 +230,7 @@ def propose(actor: User, data: dict, yuan_per_tkm: Decimal) -> Proposal:
     db.session.flush()
     record(actor, "proposal.created", proposal, enterprise_id=offer.enterprise_id if side is Side.OFFER
            else demand.enterprise_id, kg=kg)
+    announce_direct(actor, proposal)
     return proposal
 
 

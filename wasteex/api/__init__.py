@@ -6,8 +6,10 @@ from flask import Flask
 
 def register_api(app: Flask) -> None:
     from wasteex.api import (
-        auth, catalog, docs, enterprises, exchange, ledger, market, me, sites, stats, streams, transfers,
+        auth, catalog, docs, enterprises, exchange, ledger, market, me, notifications, sites, stats, streams, transfers,
     )
+    from wasteex.api import planning
+    from wasteex.api import regulator
     from wasteex.api.base import (
         IdConverter, decimal_strings_are_strings, guard_json_body, null_means_null, refuse_anonymous_writes,
     )
@@ -16,7 +18,8 @@ def register_api(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter  # before the routes that use <id:…> are added
     api.ma_plugin.converter.add_attribute_function(null_means_null)
     api.ma_plugin.converter.add_attribute_function(decimal_strings_are_strings)
-    for module in (auth, me, enterprises, sites, catalog, streams, ledger, stats, market, exchange, transfers):
+    for module in (auth, me, enterprises, sites, catalog, streams, ledger, stats, market, exchange, notifications, transfers,
+                   planning, regulator):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
     app.register_blueprint(docs.bp)
     app.before_request(refuse_anonymous_writes)

@@ -72,7 +72,8 @@ def seed_ledger(admins: dict[int, object], utilisers: list[Enterprise], today: d
     """Streams and 24 months of entries for each producer; returns the number of entries."""
     rng = random.Random(8080)
     categories = {c.sw_code: c for c in db.session.scalars(select(WasteCategory))}
-    producers = db.session.scalars(select(Enterprise).where(Enterprise.is_producer.is_(True))
+    producers = db.session.scalars(select(Enterprise).where(Enterprise.is_producer.is_(True),
+                                                            Enterprise.id.in_(admins))  # the demo's own only
                                    .order_by(Enterprise.id)).all()
     count = 0
     for enterprise in producers:

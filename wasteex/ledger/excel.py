@@ -77,7 +77,7 @@ class Ratio:
     value: Decimal
 
 
-class _Sheet:
+class Sheet:
     """A write-only sheet with a bold, frozen Chinese header row and typed cells."""
 
     def __init__(self, book: Workbook, title: str, headers: list[str]):
@@ -111,7 +111,7 @@ class _Sheet:
         self.ws.append([self._cell(v, header) for v in values])
 
 
-def _saved(book: Workbook) -> bytes:
+def workbook_bytes(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -184,7 +184,7 @@ def template_workbook() -> bytes:
     book = Workbook()
     _template_data_sheet(book)
     _template_instructions(book)
-    return _saved(book)
+    return workbook_bytes(book)
 
 
 # --------------------------------------------------------------------------- the export
@@ -225,7 +225,7 @@ INVENTORY_HEADERS = ["年度", "单位名称", "统一社会信用代码", "单�
 
 def _inventory_sheet(book: Workbook, enterprises: list[Enterprise], year: int) -> None:
     """附表1: the enterprise's registered waste streams (the permit number is not stored yet: left blank)."""
-    sheet = _Sheet(book, "附表1 产生清单", INVENTORY_HEADERS)
+    sheet = Sheet(book, "附表1 产生清单", INVENTORY_HEADERS)
     for enterprise in enterprises:
         streams = db.session.scalars(select(WasteStream).where(WasteStream.enterprise_id == enterprise.id)
                                      .order_by(WasteStream.id))
@@ -283,7 +283,7 @@ def _flow_row(enterprise, stream, year, month, totals, stock_kg, places, filled_
 
 def _flow_sheet(book: Workbook, enterprises, year: int, month: int | None, actor: User) -> None:
     """附表2: per stream and month (and a 全年 line per stream for an annual export)."""
-    sheet = _Sheet(book, "附表2 流向汇总表", FLOW_HEADERS)
+    sheet = Sheet(book, "附表2 流向汇总表", FLOW_HEADERS)
     start, end = _period(year, month)
     for enterprise in enterprises:
         flt = StatsFilter(year=year, month=month, enterprise_ids=(enterprise.id,))
@@ -360,7 +360,7 @@ STAGE_SHEETS = (
 
 def _stage_sheet(book: Workbook, title: str, kinds, columns, ctx: _Context, start: date, end: date) -> None:
     """One stage table: every entry of these kinds in the period, in chain order, corrections included."""
-    sheet = _Sheet(book, title, [header for header, _get in columns])
+    sheet = Sheet(book, title, [header for header, _get in columns])
     stmt = (select(LedgerEntry)
             .where(LedgerEntry.enterprise_id.in_(list(ctx.enterprises)), LedgerEntry.kind.in_(kinds),
                    LedgerEntry.period_date >= start, LedgerEntry.period_date < end)
@@ -376,7 +376,7 @@ VERIFY_HEADERS = ["单位名称", "统一社会信用代码", "条目数", "链�
 
 
 def _verification_sheet(book: Workbook, enterprises, actor: User, year: int, month: int | None) -> None:
-    sheet = _Sheet(book, "校验", VERIFY_HEADERS)
+    sheet = Sheet(book, "校验", VERIFY_HEADERS)
     checked_at = utcnow().replace(tzinfo=None, microsecond=0)
     for enterprise in enterprises:
         report = chain_store.verify_enterprise(enterprise.id)
@@ -402,4 +402,4 @@ def export_workbook(actor: User, enterprise_ids: list[int], year: int, month: in
     for title, kinds, columns in STAGE_SHEETS:
         _stage_sheet(book, title, kinds, columns, ctx, start, end)
     _verification_sheet(book, enterprises, actor, year, month)
-    return _saved(book)
+    return workbook_bytes(book)

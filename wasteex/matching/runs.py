@@ -42,6 +42,7 @@ from wasteex.matching import explain
 from wasteex.matching.models import MatchRun, RunStatus
 from wasteex.matching.problem import Problem, Result
 from wasteex.matching.solver import solve
+from wasteex.notifications.proposals import announce_run
 
 log = logging.getLogger(__name__)
 ALTERNATIVES = 3  # other offers explained per demand
@@ -184,6 +185,8 @@ def _finish(run: MatchRun, result: Result, proposals: list[Proposal], seconds: f
     for old in superseded:
         old.status = ProposalStatus.WITHDRAWN
     db.session.add_all(proposals)
+    db.session.flush()
+    announce_run(run.id, proposals)
     run.matched_kg, run.cost_kg_m = result.matched_kg, result.cost_kg_m
     run.unmatched_offer_kg, run.unmet_demand_kg = result.unmatched_offer_kg, result.unmet_demand_kg
     run.optimal, run.seconds = result.optimal, Decimal(f"{seconds:.3f}")

@@ -67,6 +67,7 @@ class TransferSlip(db.Model):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     discrepancy_kg: Mapped[int | None] = mapped_column(BigInteger)  # received − dispatched beyond tolerance
     legs_unsigned: Mapped[int] = mapped_column(Integer, default=0)  # carrier legs skipped at reception
+    announced_flags: Mapped[list[str]] = mapped_column(JSON, default=list)  # follow-up flags already notified
 
     # Operation section (receiver).
     operation_route_id: Mapped[int | None] = mapped_column(ForeignKey("route.id"))

@@ -136,3 +136,11 @@ def flagged_slips(now: datetime, actor: User | None = None) -> list[Flagged]:
     if actor is not None:
         stmt = stmt.where(visible(actor))
     return [Flagged(slip, flags_of(slip, now)) for slip in db.session.scalars(stmt)]
+
+
+def references_of(actor: User, slip_ids: list[int]) -> dict[int, str]:
+    """The actor's enterprises' own references (ERP numbers) of these slips, for list rows."""
+    rows = db.session.execute(select(SlipTag.slip_id, SlipTag.reference).where(
+        SlipTag.slip_id.in_(slip_ids or [-1]), SlipTag.enterprise_id.in_(_member_of(actor) or [-1]))
+        .order_by(SlipTag.enterprise_id))
+    return {slip_id: reference for slip_id, reference in rows}

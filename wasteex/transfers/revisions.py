@@ -26,7 +26,7 @@ from wasteex.errors import Conflict, InvalidTransition, NotFound, PermissionDeni
 from wasteex.extensions import db
 from wasteex.market import terms
 from wasteex.market.terms import fail
-from wasteex.transfers import ledger_lines
+from wasteex.transfers import announce, ledger_lines
 from wasteex.transfers.models import RevisionStatus, SlipRevision, TransferSlip
 from wasteex.transfers.service import (
     advance, facts_of, get_slip, give_back_to_agreement, max_load_kg, next_status, parse_date, parse_plates,
@@ -76,6 +76,7 @@ def request(actor: User, slip_id: int, data: dict) -> SlipRevision:
     db.session.flush()
     record(actor, "slip.revision_requested", slip, enterprise_id=requester, number=slip.number,
            revision=revision.id, cancel=cancel, changes=changes, reason=reason)
+    announce.revision_requested(revision, actor)
     return revision
 
 
@@ -142,6 +143,7 @@ def decide(actor: User, revision_id: int, approve: bool, note: str = "") -> Slip
     revision.decided_by_id, revision.decided_at, revision.decision_note = actor.id, utcnow(), note
     record(actor, "slip.revision_approved" if approve else "slip.revision_rejected", slip,
            enterprise_id=revision.approver_enterprise_id, number=slip.number, revision=revision.id, note=note)
+    announce.revision_decided(revision, actor, approve)
     return revision
 
 

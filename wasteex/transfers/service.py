@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from wasteex.accounts.models import User
 from wasteex.accounts.permissions import can_write_enterprise, require_business_writer
@@ -25,14 +25,14 @@ from wasteex.agreements.models import Agreement, AgreementStatus
 from wasteex.agreements.service import get_agreement
 from wasteex.audit.service import record
 from wasteex.database import utcnow
-from wasteex.enterprises.models import Enterprise
+from wasteex.enterprises.models import Enterprise, EnterpriseStatus
 from wasteex.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from wasteex.extensions import db
 from wasteex.market import terms
 from wasteex.market.terms import fail
 from wasteex.numbering import readable_number
 from wasteex.plates import is_valid_plate, normalise_plate
-from wasteex.transfers import states
+from wasteex.transfers import announce, states
 from wasteex.transfers.models import SlipTag, TransferLeg, TransferSlip
 from wasteex.transfers.states import Act, SlipStatus
 
@@ -161,6 +161,15 @@ def _carrier(index: int, raw, agreement: Agreement) -> Enterprise:
     return carrier
 
 
+def carrier_candidates(agreement: Agreement) -> list[Enterprise]:
+    """Who may carry a slip of this agreement (the choices of a form; ``_carrier`` checks the same):
+    verified carriers, and the two parties when they haul it themselves."""
+    parties = (agreement.producer_id, agreement.utiliser_id)
+    return list(db.session.scalars(select(Enterprise).where(
+        Enterprise.status == EnterpriseStatus.VERIFIED, or_(Enterprise.is_carrier, Enterprise.id.in_(parties)))
+        .order_by(Enterprise.id.notin_(parties), Enterprise.name)))
+
+
 def parse_plates(raw, field: str) -> list[str]:
     """Plate numbers from a list or one text ("蒙K12345, 蒙K2345D"), each a valid Chinese plate."""
     items = raw if isinstance(raw, list) else _PLATE_SEPARATORS.split(str(raw or ""))
@@ -206,6 +215,7 @@ def publish(actor: User, slip_id: int) -> TransferSlip:
     advance(slip, next_status(Act.PUBLISH, facts_of(slip)))
     slip.published_at = utcnow()
     record(actor, "slip.published", slip, enterprise_id=slip.author_id, number=slip.number)
+    announce.next_signature(slip, actor)
     return slip
 
 

@@ -34,7 +34,7 @@ from wasteex.extensions import db
 from wasteex.ledger.rates import tonnes_to_kg
 from wasteex.market import terms
 from wasteex.market.terms import fail
-from wasteex.transfers import ledger_lines, states
+from wasteex.transfers import announce, ledger_lines, queries, states
 from wasteex.transfers.models import TransferLeg, TransferSignature, TransferSlip
 from wasteex.transfers.service import advance, facts_of, get_slip, max_load_kg, next_status, signed_date, trucks_of
 from wasteex.transfers.states import Act
@@ -78,6 +78,29 @@ def may_sign(actor: User, slip: TransferSlip, act: Act) -> bool:
     return can_write_enterprise(actor, signer_enterprise(slip, act))
 
 
+def open_acts(actor: User, slip: TransferSlip) -> list[Act]:
+    """The signatures the actor may give on this slip now (the forms a page offers): the machine
+    allows the act and the actor writes for the enterprise that signs it."""
+    facts = facts_of(slip)
+    allowed = []
+    for act in states.SIGNATURES:
+        try:
+            states.check(act, facts)
+        except states.TransitionRefused:
+            continue
+        if may_sign(actor, slip, act):
+            allowed.append(act)
+    return allowed
+
+
+def ready_to_sign(actor: User, act: Act, limit: int = MAX_BULK) -> list[TransferSlip]:
+    """The slips in the actor's "to sign" box whose next signature is ``act`` and the actor's to give
+    (what the bulk-signing page lists), oldest first: the trucks that arrived first are signed first."""
+    stmt = (queries.slips_for(actor, queries.Box.TO_SIGN).where(TransferSlip.status.in_(states.TABLE[act].sources))
+            .order_by(None).order_by(TransferSlip.id).limit(limit))
+    return [slip for slip in db.session.scalars(stmt) if act in open_acts(actor, slip)]
+
+
 def sign(actor: User, slip_id: int, kind, data: dict, *, evidence: AuthEvidence | None = None,
          origin: Origin = Origin()) -> TransferSlip:
     """Sign one section of one slip (see the module docstring)."""
@@ -114,6 +137,9 @@ def _sign_locked(actor: User, slip: TransferSlip, act: Act, data: dict, origin: 
     signature.ledger_entry_ids = [entry.id for entry in LEDGER[act](slip, actor)]
     record(actor, f"slip.signed.{act.value}", slip, enterprise_id=signature.enterprise_id, number=slip.number,
            leg=signature.leg_position, section=section)
+    announce.next_signature(slip, actor)
+    if act is Act.RECEPTION:
+        announce.reception(slip, actor)
     return slip
 
 

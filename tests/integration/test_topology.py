@@ -1,0 +1,129 @@
+"""The production topology, run: nginx (TLS) → two gunicorn processes → one database, Redis, an RQ worker.
+
+One session crosses processes (signed in through nginx, continued on the other gunicorn,
+signed out there and refused when replayed on the first); nginx spreads requests over both;
+login throttling holds across both processes (Redis); a matcher run posted through nginx is
+done by the RQ worker. Needs nginx and Redis (CI installs nginx); skipped without them.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_URL, is_postgres
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
+import serving  # noqa: E402
+from topology import Topology, insecure_tls, reset_postgres  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, flushed before the run
+
+
+def _redis_up() -> bool:
+    try:
+        return redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) or not _redis_up(),
+                                reason="needs nginx (apt-get install nginx-light) and Redis on 127.0.0.1:6379")
+
+
+def _own_postgres_database() -> str:
+    """A database beside the test database: the topology's processes must not race the suite's truncation."""
+    url = make_url(PG_URL)
+    name = f"{url.database}_topology"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    own = url.set(database=name).render_as_string(hide_password=False)
+    reset_postgres(own)
+    return own
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory):
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    database = _own_postgres_database() if is_postgres() else None
+    workdir = tmp_path_factory.mktemp("topology")
+    # Admins must enrol a TOTP second factor in production; this test starts a run with a password alone.
+    with Topology(workdir, database, REDIS_URL, {"WASTEEX_TOTP_REQUIRED_ROLES": ""}) as running:
+        yield running
+
+
+def fetch(url: str, *, cookie: str = "", data: bytes | None = None, headers: dict | None = None):
+    """(status, headers, body) without following redirects; https through nginx accepts its self-signed certificate."""
+    request = urllib.request.Request(url, data=data, headers={**(headers or {}), **({"Cookie": cookie} if cookie else {})})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=insecure_tls()), _NoRedirect)
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def api(url: str, body: dict | None = None, token: str = "") -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    status, _headers, text_body = fetch(url, data=json.dumps(body).encode() if body is not None else None,
+                                        headers=headers)
+    return status, json.loads(text_body) if text_body else {}
+
+
+def test_a_session_signed_in_through_one_process_continues_on_the_other(topology):
+    jar = serving.sign_in(topology.url, "producer@demo.wasteex.cn", context=insecure_tls())
+    cookie = serving.cookie_header(jar)
+    assert "__Host-session=" in cookie  # production cookies, over TLS
+    served = {fetch(f"{topology.url}/transfers", cookie=cookie)[1]["X-Upstream"] for _ in range(6)}
+    assert len(served) == 2  # nginx used both gunicorn processes for the one session
+    first, other = topology.backends
+    for backend in (first, other):
+        status, _headers, body = fetch(f"{backend}/transfers", cookie=cookie)
+        assert status == 200 and "大路坪电厂环保主管" in body
+    status, _headers, page = fetch(f"{other}/account/", cookie=cookie)
+    form = f"csrf_token={serving.csrf_token(page)}".encode()
+    status, _headers, _body = fetch(f"{other}/account/logout", cookie=cookie, data=form)
+    assert status in (302, 303)
+    status, headers, _body = fetch(f"{first}/transfers", cookie=cookie)  # the old cookie, replayed elsewhere
+    assert status in (302, 401) and "/account/login" in headers.get("Location", "/account/login")
+
+
+def test_a_matcher_run_posted_through_nginx_is_done_by_the_rq_worker(topology):
+    status, token = api(f"{topology.url}/api/v1/auth/token",
+                        {"email": "admin@demo.wasteex.cn", "password": serving.DEMO_PASSWORD})
+    assert status == 201, token
+    status, run = api(f"{topology.url}/api/v1/matching/runs", {}, token["token"])
+    assert status == 202 and run["status"] in ("queued", "running", "done"), run
+    deadline = time.monotonic() + 120
+    while run["status"] not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(1)
+        status, run = api(f"{topology.backends[1]}/api/v1/matching/runs/{run['id']}", token=token["token"])
+    assert run["status"] == "done" and run["optimal"] is True and run["proposals"], run
+
+
+def test_login_throttling_holds_across_processes(topology):
+    """Last: it blocks 127.0.0.1 for a while, as it should."""
+    first, other = topology.backends
+    body = {"email": "utiliser@demo.wasteex.cn", "password": "not-the-password-at-all"}
+    statuses = [api(f"{(first, other)[n % 2]}/api/v1/auth/token", body)[0] for n in range(5)]
+    assert statuses == [401] * 5
+    right = body | {"password": serving.DEMO_PASSWORD}
+    assert api(f"{first}/api/v1/auth/token", right)[0] == 429
+    assert api(f"{other}/api/v1/auth/token", right)[0] == 429
