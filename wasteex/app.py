@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from wasteex.market.views import bp as market_bp
     from wasteex.matching.views import bp as matching_bp
     from wasteex.transfers.lifecycle_views import bp as lifecycle_bp
+    from wasteex.transfers.revision_views import bp as slip_revisions_bp
     from wasteex.regulator.planner_views import bp as planner_bp, quota_bp
     from wasteex.regulator.worklist_views import bp as anomalies_bp
     from wasteex.regulator.views import bp as cockpit_bp
@@ -146,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfers_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(lifecycle_bp)
+    app.register_blueprint(slip_revisions_bp)
     app.register_blueprint(maps_bp)
     app.register_blueprint(anomalies_bp)
     app.register_blueprint(planner_bp)

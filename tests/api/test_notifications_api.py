@@ -149,7 +149,7 @@ def test_bad_webhooks_are_refused_with_the_field_named(client, world, receiver, 
     assert_error(client.post(url, json={"kinds": ["discrepancy"]}, headers=headers), 422, "url")
     app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False
     error = assert_error(client.post(url, json=good, headers=headers), 422, "url")
-    assert "private" in error["fields"]["url"][0]
+    assert "内网" in error["fields"]["url"][0]  # "a private, loopback or reserved address"
     assert webhook_count() == 0
 
 

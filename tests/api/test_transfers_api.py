@@ -110,3 +110,13 @@ def test_bulk_signing_and_revisions_over_the_api(client, shipping):
     assert client.put(f"/api/v1/slips/{ids[0]}/tag", json={"reference": "ERP-77"}, headers=bearer(w.carol)).status_code == 204
     found = client.get("/api/v1/slips?q=ERP-77", headers=bearer(w.carol)).json["items"]
     assert [s["id"] for s in found] == [ids[0]]
+
+
+def test_the_slip_as_pdf(client, shipping):
+    w = shipping
+    slip = new_slip(client, w)
+    client.post(f"/api/v1/slips/{slip['id']}/publish", headers=bearer(w.alice))
+    response = client.get(f"/api/v1/slips/{slip['id']}/pdf", headers=bearer(w.carol))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and "attachment" in response.headers["Content-Disposition"]
+    assert_error(client.get(f"/api/v1/slips/{slip['id']}/pdf", headers=bearer(w.bob)), 404)

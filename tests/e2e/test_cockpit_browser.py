@@ -26,6 +26,7 @@ def test_regulator_drills_from_a_base_to_a_ledger_and_downloads_the_release(brow
     page = new_page(browser, live, errors)
     outside = _offline(page, live)
     sign_in(page, "regulator@demo.wasteex.cn", DEMO_PASSWORD)
+    page.locator("#menu-regulator").click()
     page.locator("nav a[href='/regulator/']").click()
     page.wait_for_url(re.compile(r"/regulator/$"))
 

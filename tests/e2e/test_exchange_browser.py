@@ -17,6 +17,7 @@ from wasteex.extensions import db
 def accept_first_proposal(browser, live, email: str, errors: list[str]) -> None:
     page = new_page(browser, live, errors)
     sign_in(page, email, PASSWORD)
+    page.locator("#menu-trade").click()
     page.get_by_role("link", name="撮合建议").first.click()
     page.locator("main table a[href^='/proposals/']").first.click()
     expect(page.get_by_role("heading", name="为什么是这个建议")).to_be_visible()
@@ -34,6 +35,7 @@ def test_run_accept_and_agree_in_the_browser(browser, live, traded):
 
     page = new_page(browser, live, errors)
     sign_in(page, emails[0], PASSWORD)
+    page.locator("#menu-trade").click()
     page.get_by_role("link", name="撮合运行").click()
     page.get_by_role("button", name="发起全市撮合").click()
     page.wait_for_url(re.compile(r"/matching/runs/\d+$"))

@@ -173,8 +173,8 @@ def test_a_direct_proposal_tells_both_enterprises_but_the_proposer(traded):
     db.session.commit()
     (to_alice,) = inbox_of(w.alice)
     assert to_alice.kind is NotificationKind.PROPOSAL_RECEIVED and to_alice.url == f"/proposals/{proposal.id}"
-    assert service.message_text(to_alice.subject, to_alice.payload) == "New proposal: 5 t of SW02 from 甲电厂 to 丙水泥厂"
-    assert "Proposed by 丙水泥厂" in service.message_text(to_alice.body, to_alice.payload)
+    assert service.message_text(to_alice.subject, to_alice.payload) == "新的撮合建议：5 吨 SW02，由 甲电厂 至 丙水泥厂"
+    assert "由 丙水泥厂 提出" in service.message_text(to_alice.body, to_alice.payload)
     assert [n.payload["proposal_id"] for n in inbox_of(colleague)] == [proposal.id]
     assert inbox_of(w.carol) == []
 

@@ -1,4 +1,7 @@
-"""Transfer slips: the chain of signatures, the ledger lines they write, who may do what, bad input."""
+"""Transfer slips: the chain of signatures, the ledger lines they write, who may do what, bad input.
+
+Refusals are checked in the words a user reads: the platform speaks Chinese first.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -97,7 +100,7 @@ def test_a_refused_load_goes_back_whole_and_needs_no_operation(shipping):
     assert entries(w.c) == []  # nothing accepted, nothing received on the utiliser's books
     assert entries(w.a)[-1].quantity_kg == 30_000  # the producer's own dispatch weight comes back
     assert (producer_flow(w).in_transit, producer_flow(w).entrusted_utilised) == (0, 0)
-    assert "finished" in refused(operate, w, slip).message
+    assert "已办结" in refused(operate, w, slip).message
 
 
 def test_disposal_instead_of_utilisation_is_counted_as_disposal(shipping):
@@ -124,14 +127,14 @@ def test_signatures_out_of_order_or_by_the_wrong_party_are_refused(shipping):
     w = shipping
     draft = service.create(w.alice, w.agreement.id, slip_data(w))
     db.session.commit()
-    assert "Publish" in refused(emit, w, draft).message
+    assert "请先发布联单" in refused(emit, w, draft).message
     slip = published_slip(w)
     assert isinstance(refused(sign, w.carol, slip, "emission", dispatched_t="30", dispatched_on=TODAY,
                               handler="x"), PermissionDenied)
-    assert "emission" in refused(receive, w, slip).message
+    assert "尚未进行出厂签章" in refused(receive, w, slip).message
     emit(w, slip)
-    assert "already signed" in refused(emit, w, slip).message
-    assert "reception" in refused(operate, w, slip).message
+    assert "已签章" in refused(emit, w, slip).message
+    assert "请先完成接收签章" in refused(operate, w, slip).message
     assert isinstance(refused(sign, w.alice, slip, "transport", taken_over_on=TODAY), PermissionDenied)
     assert isinstance(refused(sign, w.regulator, slip, "reception", received_t="30", received_on=TODAY,
                               handler="x"), PermissionDenied)
@@ -139,8 +142,8 @@ def test_signatures_out_of_order_or_by_the_wrong_party_are_refused(shipping):
                                                                  TransferSignature.act != "emission")) is None
 
 
-@pytest.mark.parametrize("tonnes, message", [("-3", "above zero"), ("0", "above zero"), ("101", "plausible"),
-                                             ("1.2345", "3 decimals"), ("abc", "3 decimals")])
+@pytest.mark.parametrize("tonnes, message", [("-3", "大于0"), ("0", "大于0"), ("101", "不合理"),
+                                             ("1.2345", "3位小数"), ("abc", "3位小数")])
 def test_absurd_weights_are_refused_and_nothing_is_written(shipping, tonnes, message):
     w = shipping
     slip = published_slip(w)
@@ -210,7 +213,7 @@ def test_bulk_signing_reports_every_slip(shipping):
                                  evidence=fresh(w.dave))
     db.session.commit()
     assert [o.ok for o in outcomes] == [True, True, False]
-    assert "emission" in outcomes[2].message
+    assert "尚未进行出厂签章" in outcomes[2].message
     assert [s.status for s in ready] == [SlipStatus.TRANSPORTED, SlipStatus.TRANSPORTED, SlipStatus.PUBLISHED]
 
 
@@ -314,7 +317,7 @@ def test_cancellation_before_emission_frees_the_tonnes_and_is_refused_after(ship
     assert slip.status is SlipStatus.CANCELLED and w.agreement.remaining_kg == 800_000
     moving = published_slip(w)
     emit(w, moving)
-    assert "cancelled" in refused(revisions.request, w.carol, moving.id, {"cancel": True, "reason": "x"}).message
+    assert "不能作废" in refused(revisions.request, w.carol, moving.id, {"cancel": True, "reason": "x"}).message
 
 
 def test_the_lifecycle_of_a_slip_lists_every_step_with_its_ledger_lines_checked(shipping, tamper):

@@ -198,7 +198,7 @@ def test_repeated_failures_disable_the_webhook_and_tell_its_admins(world, hook_o
         Notification.kind == NotificationKind.WEBHOOK_DISABLED)).all()
     assert told.user_id == w.alice.id and told.url == f"/webhooks/{hook.id}"
     assert service.message_text(told.subject, told.payload) == (
-        f"Webhook {receiver.url} was disabled after 3 failed calls")
+        f"Webhook {receiver.url} 因 3 次调用失败已被停用")
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "webhook.disabled")) == 1
     slip_event(w, number="WX-5")  # an event while disabled waits for it too
@@ -274,7 +274,7 @@ def test_bad_webhooks_are_refused_with_the_field_named(world, receiver, app):
     assert "description" in bad_fields(w.alice, w.a.id, {"url": receiver.url, "kinds": kinds, "description": "d" * 121})
     app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False
     fields = bad_fields(w.alice, w.a.id, {"url": receiver.url, "kinds": kinds})
-    assert fields["url"] == ["The URL points to a private, loopback or reserved address."]
+    assert fields["url"] == ["该地址指向内网、本机回环或保留地址。"]
     assert "url" in bad_fields(w.alice, w.a.id, {"url": "http://169.254.169.254/latest/meta-data", "kinds": kinds})
     assert db.session.scalar(select(func.count()).select_from(Webhook)) == 0
 

@@ -151,7 +151,7 @@ def test_a_refused_url_is_shown_next_to_its_field(app, world):
     response = browser(app, world.alice).post(f"/enterprises/{world.a.id}/webhooks", data={
         "url": "http://127.0.0.1:8080/hook", "kinds": ["discrepancy"]})
     assert response.status_code == 422
-    assert "private, loopback" in field_error(response.get_data(as_text=True), "url")
+    assert "内网、本机回环" in field_error(response.get_data(as_text=True), "url")
     assert db.session.scalar(select(Webhook)) is None
 
 

@@ -21,6 +21,7 @@ from wasteex.extensions import db
 from wasteex.listing import paginate
 from wasteex.transfers import lifecycle, queries, revisions, service, signing
 from wasteex.transfers.states import SIGNATURES, SlipStatus
+from wasteex.transfers.views import pdf_download
 
 PREFIX = ""
 blp = Blueprint("api_transfers", __name__, description="Transfer slips (转移联单): signed custody, written into both ledgers")
@@ -329,6 +330,17 @@ class SlipTagItem(MethodView):
         """Set your enterprise's own reference for the slip (an ERP number), searchable with ``q``."""
         service.tag(current_user, slip_id, body["reference"])
         db.session.commit()
+
+
+@blp.route("/slips/<id:slip_id>/pdf")
+class SlipPdf(MethodView):
+    decorators = [login_required_api]
+
+    @blp.response(200, content_type="application/pdf", description="The printable slip (Chinese, with its QR code)")
+    @blp.doc(security=SECURITY)
+    def get(self, slip_id):
+        """The slip as a PDF: every section, the signatures, the ledger lines' hashes and the verification QR code."""
+        return pdf_download(slip_id)
 
 
 @blp.route("/slips/<id:slip_id>/lifecycle")

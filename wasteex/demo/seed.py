@@ -15,6 +15,7 @@ from wasteex.demo.data import DEMO_PASSWORD, ENTERPRISES, PRODUCER_FACILITIES, U
 from wasteex.demo.ledger import seed_ledger
 from wasteex.demo.market import seed_market
 from wasteex.demo.transfers import seed_transfers
+from wasteex.regulator import anomalies
 from wasteex.enterprises.models import Enterprise, EnterpriseStatus, Facility, FacilityKind, Site
 from wasteex.enterprises.uscc import make_uscc
 from wasteex.extensions import db
@@ -78,6 +79,8 @@ def seed_demo() -> bool:
     seed_ledger(authors, [e for e in by_key.values() if e.is_utiliser], date.today())
     seed_market(date.today())
     seed_transfers(date.today())
+    db.session.flush()
+    anomalies.scan(date.today(), workers=1)  # the inspectors' worklist, as the nightly scan would leave it
     return True
 
 

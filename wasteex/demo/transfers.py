@@ -1,8 +1,9 @@
 """Demo custody: an agreement between the README's producer and utiliser, and slips on it.
 
-One slip is closed (all four signatures, a partial refusal), one is on the
-road (emission signed), one is published and waits for the producer — so a
-visitor sees every box, both ledgers and a lifecycle without signing first.
+One slip is closed (all four signatures, a partial refusal and a weight
+discrepancy), one is on the road (emission signed), one is published and
+waits for the producer — so a visitor sees every box, both ledgers, a
+lifecycle and an anomaly without signing first.
 Signed through the services, as the demo users, so the ledgers are real.
 """
 from __future__ import annotations
@@ -54,7 +55,8 @@ def seed_transfers(today: date) -> None:
     closed = slip("蒙K35812")
     _sign(producer, closed.id, "emission", {"dispatched_t": "30.42", "dispatched_on": day, "handler": "赵工"})
     _sign(carrier, closed.id, "transport", {"taken_over_on": day})
-    _sign(utiliser, closed.id, "reception", {"received_t": "30.38", "refused_t": "1.2", "refusal_reason": "夹杂炉渣块",
+    # 4 % lighter at the receiver's weighbridge than at dispatch: a discrepancy for the worklist.
+    _sign(utiliser, closed.id, "reception", {"received_t": "29.18", "refused_t": "1.2", "refusal_reason": "夹杂炉渣块",
                                              "received_on": day, "handler": "孙工"})
     _sign(utiliser, closed.id, "operation", {"route_key": "sintered_brick", "operated_on": day,
                                              "product": "烧结砖", "handler": "孙工"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from wasteex.catalog import service as catalog
@@ -181,3 +181,27 @@ class BulkForm(FlaskForm):
         self.route_key.choices = [choice("", _l("The agreed route of each slip"))] + [
             choice(r.key, local_name(r)) for r in catalog.routes(active_only=True)]
         return self
+
+
+class RevisionForm(FlaskForm):
+    """A revision request: the fields revisable at the slip's step (the view drops the others),
+    pre-filled with the slip's values; only those changed are sent."""
+
+    planned_t = StringField(REVISION_FIELD_LABELS["planned_t"], render_kw=TONNES)
+    planned_on = StringField(REVISION_FIELD_LABELS["planned_on"], render_kw=DATE)
+    itinerary = TextAreaField(REVISION_FIELD_LABELS["itinerary"], validators=[Length(max=2000)], render_kw={"rows": 2})
+    plates = StringField(REVISION_FIELD_LABELS["plates"])
+    driver = StringField(REVISION_FIELD_LABELS["driver"], validators=[Length(max=120)])
+    dispatched_t = StringField(REVISION_FIELD_LABELS["dispatched_t"], render_kw=TONNES)
+    cancel = BooleanField(_l("Cancel the slip instead (before emission only)"))
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)], render_kw={"rows": 2},
+                           description=_l("The other party reads it before approving or rejecting."))
+
+    def keep_only(self, names: set[str]) -> RevisionForm:
+        for name in set(REVISION_FIELD_LABELS) - names:
+            delattr(self, name)
+        return self
+
+
+class RevisionDecisionForm(FlaskForm):
+    note = StringField(_l("Note"), validators=[Length(max=2000)], description=_l("Required when rejecting."))

@@ -284,12 +284,18 @@ def printable(slip_id: int):
     return _printout(slip_id, for_pdf=False)
 
 
+def pdf_download(slip_id: int):
+    """The printed slip as a PDF attachment (the page and the API serve the same document)."""
+    document = printout.pdf(_printout(slip_id, for_pdf=True))
+    number = service.get_slip(current_user, slip_id).number
+    return send_file(BytesIO(document), mimetype="application/pdf", download_name=f"{number}.pdf", max_age=0,
+                     as_attachment=True)
+
+
 @bp.get("/transfers/<int:slip_id>.pdf")
 @login_required
 def pdf(slip_id: int):
-    document = printout.pdf(_printout(slip_id, for_pdf=True))
-    number = service.get_slip(current_user, slip_id).number
-    return send_file(BytesIO(document), mimetype="application/pdf", download_name=f"{number}.pdf", max_age=0)
+    return pdf_download(slip_id)
 
 
 @bp.get("/verify/<number>/<token>")
