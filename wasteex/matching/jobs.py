@@ -19,18 +19,24 @@ JOB_TIMEOUT = 1800  # seconds: a city-wide run at 20k × 20k takes well under th
 
 def dispatch(run: MatchRun) -> None:
     """Hand a committed, queued run to RQ, or execute it now when there is no Redis."""
+    if not enqueue(run, perform, f"match-run-{run.id}"):
+        runs.execute(run.id)
+
+
+def enqueue(run, entry_point, job_id: str) -> bool:
+    """Queue ``entry_point(run.id)`` on RQ under a deterministic ``job_id`` (a run is never queued
+    twice) and record the job on the run; False when no Redis is configured (run it inline then)."""
     url = current_app.config.get("REDIS_URL")
     if not url:
-        runs.execute(run.id)
-        return
+        return False
     from redis import Redis
     from rq import Queue
 
-    job_id = f"match-run-{run.id}"
     Queue(QUEUE, connection=Redis.from_url(url)).enqueue(
-        perform, run.id, job_id=job_id, job_timeout=JOB_TIMEOUT, failure_ttl=86400)
+        entry_point, run.id, job_id=job_id, job_timeout=JOB_TIMEOUT, failure_ttl=86400)
     run.job_id = job_id
     db.session.commit()
+    return True
 
 
 def perform(run_id: int) -> None:

@@ -19,7 +19,6 @@ import time
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -222,18 +221,8 @@ def start_run(actor: User, scenario_id: int | None) -> PlanningRun:
 
 def dispatch(run: PlanningRun) -> None:
     """Hand a committed, queued run to RQ (the matcher's queue), or execute it now without Redis."""
-    url = current_app.config.get("REDIS_URL")
-    if not url:
+    if not jobs.enqueue(run, perform, f"planning-run-{run.id}"):
         execute(run.id)
-        return
-    from redis import Redis
-    from rq import Queue
-
-    job_id = f"planning-run-{run.id}"
-    Queue(jobs.QUEUE, connection=Redis.from_url(url)).enqueue(
-        perform, run.id, job_id=job_id, job_timeout=jobs.JOB_TIMEOUT, failure_ttl=86400)
-    run.job_id = job_id
-    db.session.commit()
 
 
 def perform(run_id: int) -> None:
