@@ -107,8 +107,12 @@ def sample_values(ctx: dict) -> dict[str, str]:
         "banner": "150622", "sw_code": "SW02", "sw": "SW02", "enterprise": ctx["credit_code"],
         "enterprise_id": str(ctx["enterprise_id"]), "near": str(ctx["site_id"]), "km": "300",
         "min_tonnes": "1", "stream": str(ctx["stream_id"]), "quality": "al2o3_pct",
-        "quality_min": "1", "quality_max": "60",
+        "quality_min": "1", "quality_max": "60", "period": "2025-06", "key": "jungar", "by": "enterprise",
     }
+
+
+# API paths only read-all accounts may call: scanned with the regulator's token.
+READ_ALL_PREFIXES = ("/api/v1/regulator", "/api/v1/anomalies", "/api/v1/planning", "/api/v1/quota")
 
 
 def api_targets(base: str, ctx: dict) -> list[dict]:
@@ -124,7 +128,7 @@ def api_targets(base: str, ctx: dict) -> list[dict]:
             continue
         names = re.findall(r"{(\w+)}", path)
         if any(n not in ids for n in names):
-            targets.append({"kind": "api", "path": path, "skip": f"no sample id for {names}"})
+            targets.append({"kind": "api", "path": path, "role": "producer", "skip": f"no sample id for {names}"})
             continue
         query = {}
         for param in params:
@@ -137,10 +141,11 @@ def api_targets(base: str, ctx: dict) -> list[dict]:
                 value = "0" if param["name"].endswith("_min") else "100"
             query[param["name"]] = value
         if "month" in query and "through_month" in query:  # one or the other (a 422 for both)
-            targets.append({"kind": "api", "path": path.format(**ids),
+            targets.append({"kind": "api", "path": path.format(**ids), "role": "producer",
                             "query": {k: v for k, v in query.items() if k != "month"}})
             del query["through_month"]
-        targets.append({"kind": "api", "path": path.format(**ids), "query": query})
+        role = "regulator" if path.startswith(READ_ALL_PREFIXES) else "producer"
+        targets.append({"kind": "api", "path": path.format(**ids), "query": query, "role": role})
     return targets
 
 
@@ -304,7 +309,7 @@ def sqlmap_rows(base: str, tokens: dict, cookies: dict, ctx: dict, workdir: Path
     with concurrent.futures.ThreadPoolExecutor(SQLMAP_JOBS) as pool:
         jobs = []
         for target in targets:
-            auth = ({"token": tokens["producer"]} if target["kind"] == "api"
+            auth = ({"token": tokens[target["role"]]} if target["kind"] == "api"
                     else {"cookie": cookies[target["role"]]})
             auth["attribute"] = ctx["attribute"]
             jobs.append(pool.submit(run_sqlmap, base, target, auth, workdir))

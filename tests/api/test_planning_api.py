@@ -83,5 +83,8 @@ def test_a_regulator_sets_a_threshold_admins_are_refused(client, world):
     assert created.status_code == 201 and created.json["threshold"] == "0.5550"
     assert_error(client.post("/api/v1/quota/thresholds", json=body | {"floor_factor": 2},
                              headers=bearer(world.regulator)), 422, "floor_factor")
+    zero = assert_error(client.post("/api/v1/quota/thresholds", json=body | {"threshold_pct": 0},
+                                    headers=bearer(world.regulator)), 422, "threshold_pct")
+    assert zero["code"] == "validation_failed"  # the service's rule: the document cannot state ">0"
     history = client.get("/api/v1/quota/thresholds", headers=bearer(world.admin)).json
     assert [t["sector"] for t in history] == ["metallurgy"]

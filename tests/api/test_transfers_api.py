@@ -120,3 +120,17 @@ def test_the_slip_as_pdf(client, shipping):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF") and "attachment" in response.headers["Content-Disposition"]
     assert_error(client.get(f"/api/v1/slips/{slip['id']}/pdf", headers=bearer(w.bob)), 404)
+
+
+def test_keys_the_openapi_document_cannot_describe_are_refused_by_the_service(client, shipping):
+    """`make security` (schemathesis): dict keys are checked in the service, with a field name."""
+    w = shipping
+    slip = new_slip(client, w)
+    client.post(f"/api/v1/slips/{slip['id']}/publish", headers=bearer(w.alice))
+    error = assert_error(client.post(f"/api/v1/slips/{slip['id']}/revisions", headers=bearer(w.alice),
+                                     json={"changes": {"x-schemathesis-additional": {}}, "reason": "0"}), 422, "changes")
+    assert error["code"] == "validation_failed"
+    error = assert_error(client.post("/api/v1/slips/sign-many", headers=auth(w.dave), json={
+        "kind": "transport", "slip_ids": [slip["id"]], "taken_over_on": TODAY,
+        "weights": {"x-schemathesis-additional": {"received_t": 0}}}), 422, "weights")
+    assert error["code"] == "validation_failed"

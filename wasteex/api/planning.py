@@ -152,7 +152,8 @@ class AnomalyPatch(StrictSchema):
 
 class ThresholdIn(StrictSchema):
     sector = ma.fields.String(required=True, validate=validate.OneOf([s.value for s in PilotSector]))
-    threshold_pct = Quantity(required=True, validate=validate.Range(min=0, max=100, min_inclusive=False),
+    # 0 itself is refused by the service: an exclusive bound would not show in the OpenAPI document.
+    threshold_pct = Quantity(required=True, validate=validate.Range(min=0, max=100),
                              metadata={"description": "Share of own waste utilised, in %, at most 2 decimals"})
     floor_factor = Quantity(required=True, validate=validate.Range(min=0, max=1),
                             metadata={"description": "The lowest quota factor, at most 4 decimals"})

@@ -158,9 +158,8 @@ class WeightIn(StrictSchema):
 
 class BulkSignIn(SignIn):
     slip_ids = ma.fields.List(Id(), required=True, validate=validate.Length(min=1, max=signing.MAX_BULK))
-    weights = ma.fields.Dict(keys=ma.fields.String(validate=validate.Regexp(r"^\d{1,10}$")),
-                             values=ma.fields.Nested(WeightIn), load_default=dict,
-                             metadata={"description": "Per-slip weights, keyed by slip id"})
+    weights = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(WeightIn), load_default=dict,
+                             metadata={"description": "Per-slip weights, keyed by slip id (one of slip_ids)"})
 
 
 class BulkOutcomeOut(ma.Schema):
@@ -174,9 +173,9 @@ class BulkOutcomeOut(ma.Schema):
 class RevisionIn(StrictSchema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
     cancel = ma.fields.Boolean(load_default=False)
-    changes = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(sorted(revisions.REVISABLE))),
-                             values=ma.fields.Raw(), load_default=dict,
-                             metadata={"description": "field → new value; see the slip's revisable fields"})
+    changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), load_default=dict,
+                             metadata={"description": "field → new value, among "
+                                                      + ", ".join(sorted(revisions.REVISABLE))})
 
 
 class RevisionDecisionIn(StrictSchema):

@@ -173,7 +173,7 @@ def _quality(stream: WasteStream, overrides: dict, strict: bool = True) -> list[
     for key, override in (overrides or {}).items():
         attribute = attributes.get(key)
         if attribute is None or not isinstance(override, dict):
-            fail(f"quality.{key}", _("Unknown quality attribute."))
+            fail(f"quality.{str(key)[:40]}", _("Unknown quality attribute."))
         if terms.blank(override.get("value")) and terms.blank(override.get("measured_on")):
             continue
         value = terms.decimal_in(override.get("value"), f"quality.{key}.value", attribute.min_value,
@@ -283,7 +283,7 @@ def _limits(raw) -> list[DemandLimit]:
     for key, bounds in (raw or {}).items():
         attribute = attributes.get(key)
         if attribute is None or not isinstance(bounds, dict):
-            fail(f"limits.{key}", _("Unknown quality attribute."))
+            fail(f"limits.{str(key)[:40]}", _("Unknown quality attribute."))
         low, high = (None if terms.blank(bounds.get(side)) else terms.decimal_in(
             bounds.get(side), f"limits.{key}.{side}", attribute.min_value, attribute.max_value, attribute.unit)
             for side in ("min", "max"))

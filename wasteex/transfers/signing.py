@@ -252,10 +252,13 @@ def sign_many(actor: User, slip_ids: list[int], kind, data: dict, *, evidence: A
         fail("slip_ids", _("Choose at least one slip."))
     if len(ids) > MAX_BULK:
         fail("slip_ids", _("At most %(n)s slips at once.", n=MAX_BULK))
+    weights = {str(key): value for key, value in (data.get("weights") or {}).items()}
+    unknown = set(weights) - {str(slip_id) for slip_id in ids}
+    if unknown:
+        fail("weights", _("Weights are given for a slip that is not being signed: %(key)s.",
+                          key=sorted(unknown)[0][:20]))
     require_recent_auth(actor, evidence=evidence)
-    weights = data.get("weights") or {}
-    return [_sign_one(actor, slip_id, act, {**data, **(weights.get(str(slip_id)) or weights.get(slip_id) or {})},
-                      origin) for slip_id in ids]
+    return [_sign_one(actor, slip_id, act, {**data, **(weights.get(str(slip_id)) or {})}, origin) for slip_id in ids]
 
 
 def _sign_one(actor: User, slip_id: int, act: Act, data: dict, origin: Origin) -> BulkOutcome:
