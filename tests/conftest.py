@@ -110,4 +110,24 @@ def csrf_app(database_url):
         db.engine.dispose()
 
 
+@pytest.fixture
+def rq_redis(app, database_url, monkeypatch):
+    """Redis for the tests of RQ jobs: a database of its own (15), emptied before and after; skipped
+    without Redis. The app queues there, and a worker the test starts builds its app on this database."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    url = "redis://127.0.0.1:6379/15"
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except RedisDown:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    connection.flushdb()
+    app.config["REDIS_URL"] = url
+    monkeypatch.setenv("WASTEEX_DATABASE_URL", database_url)
+    yield connection
+    connection.flushdb()
+
+
 from tests.factories import *  # noqa: E402,F401,F403  (fixtures defined there)

@@ -2,7 +2,7 @@
 // No inline script (CSP): pages put the data in data- attributes (data-chart, data-labels) or name
 // the JSON to fetch (the map: data-source, the /api/v1/regulator/map endpoint). Every chart sets
 // data-state to "ready" once drawn (or "error"), which the browser tests wait for.
-import { drawOrdosMap, escapeHtml, loadOrdosFeatures } from "./ordos-map.js";
+import { bootMap, drawOrdosMap, escapeHtml } from "./ordos-map.js";
 
 const GREEN = "#238b45";
 const AMBER = "#d97706";
@@ -113,18 +113,9 @@ function mapInput(data, labels) {
   return { values, names, points, flows };
 }
 
-async function drawMap(element) {
+function drawMap(element) {
   const labels = read(element, "labels");
-  const status = element.parentElement.querySelector("[data-map-status]");
-  const say = (text) => { if (status) { status.textContent = text; } };
-  element.dataset.state = "loading";
-  try {
-    const [features, response] = await Promise.all([
-      loadOrdosFeatures(element.dataset.geojson),
-      fetch(element.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } }),
-    ]);
-    if (!response.ok) { throw new Error(`${element.dataset.source}: ${response.status}`); }
-    const data = await response.json();
+  return bootMap(element, element.dataset.source, labels, (features, data, say) => {
     const input = mapInput(data, labels);
     const chart = drawOrdosMap(element, { features, labels, range: [0, 100], ...input });
     chart.on("click", (params) => {
@@ -140,12 +131,7 @@ async function drawMap(element) {
         .replace("{utilisers}", data.points.length - producers)
         .replace("{flows}", data.flows.length).replace("{total}", data.flows_total)
       : labels.empty || "");
-    element.dataset.state = "ready";
-  } catch (error) {
-    element.dataset.state = "error";
-    say(labels.failed || "The map could not be loaded.");
-    console.error(error); // eslint-disable-line no-console
-  }
+  });
 }
 
 const DRAW = { trend: drawTrend, rates: drawRates };

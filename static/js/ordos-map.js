@@ -192,29 +192,37 @@ export function drawOrdosMap(element, { features, values = null, points = [], fl
   return chart;
 }
 
-// The market page: <div data-ordos-map="market" data-geojson=… data-points=… data-labels=…>.
-async function bootMarket(element) {
-  const labels = JSON.parse(element.dataset.labels || "{}");
+// Load a map element's boundaries and its JSON data (from ``url``), then ``draw(features, data, say)``;
+// the element's data-state says loading / ready / error (the browser tests wait on it) and the
+// status line next to it (data-map-status) tells the reader, in the page's labels.
+export async function bootMap(element, url, labels, draw) {
   const status = element.parentElement.querySelector("[data-map-status]");
   const say = (text) => { if (status) { status.textContent = text; } };
   element.dataset.state = "loading";
   try {
     const [features, response] = await Promise.all([
       loadOrdosFeatures(element.dataset.geojson),
-      fetch(element.dataset.points, { credentials: "same-origin", headers: { Accept: "application/json" } }),
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }),
     ]);
-    if (!response.ok) { throw new Error(`${element.dataset.points}: ${response.status}`); }
-    const data = await response.json();
-    drawOrdosMap(element, { features, points: data.points, names: data.banners, labels });
-    const counts = (labels.counts || "{offer} / {demand}")
-      .replace("{offer}", data.counts.offer).replace("{demand}", data.counts.demand);
-    say(data.points.length ? counts + (data.truncated ? ` ${labels.truncated || ""}` : "") : labels.empty || "");
+    if (!response.ok) { throw new Error(`${url}: ${response.status}`); }
+    draw(features, await response.json(), say);
     element.dataset.state = "ready";
   } catch (error) {
     element.dataset.state = "error";
     say(labels.failed || "The map could not be loaded.");
     console.error(error); // eslint-disable-line no-console
   }
+}
+
+// The market page: <div data-ordos-map="market" data-geojson=… data-points=… data-labels=…>.
+function bootMarket(element) {
+  const labels = JSON.parse(element.dataset.labels || "{}");
+  return bootMap(element, element.dataset.points, labels, (features, data, say) => {
+    drawOrdosMap(element, { features, points: data.points, names: data.banners, labels });
+    const counts = (labels.counts || "{offer} / {demand}")
+      .replace("{offer}", data.counts.offer).replace("{demand}", data.counts.demand);
+    say(data.points.length ? counts + (data.truncated ? ` ${labels.truncated || ""}` : "") : labels.empty || "");
+  });
 }
 
 document.querySelectorAll("[data-ordos-map=market]").forEach((element) => { bootMarket(element); });

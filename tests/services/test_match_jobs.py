@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisDown
 from rq import Queue, SimpleWorker
 
 from tests.services.test_agreements import traded  # noqa: F401 - fixture
@@ -12,21 +10,11 @@ from wasteex.extensions import db
 from wasteex.matching import jobs, runs
 from wasteex.matching.models import MatchRun, RunStatus
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, emptied by the test
 
 
 @pytest.fixture
-def redis_queue(app, database_url, monkeypatch):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisDown:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    connection.flushdb()
-    app.config["REDIS_URL"] = REDIS_URL
-    monkeypatch.setenv("WASTEEX_DATABASE_URL", database_url)  # the worker builds its own app
-    yield Queue(jobs.QUEUE, connection=connection)
-    connection.flushdb()
+def redis_queue(rq_redis):
+    return Queue(jobs.QUEUE, connection=rq_redis)
 
 
 def test_a_run_is_queued_then_done_by_a_worker(traded, redis_queue):

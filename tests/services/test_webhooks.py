@@ -12,8 +12,6 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisDown
 from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
@@ -28,7 +26,6 @@ from wasteex.notifications.delivery import _claim, deliver_due
 from wasteex.notifications.models import Delivery, DeliveryStatus, Notification, NotificationKind, Webhook
 
 SLIP = NotificationKind.SLIP_TO_SIGN
-REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, emptied by the test
 
 
 class Receiver:
@@ -300,18 +297,9 @@ def test_a_new_secret_replaces_the_old_one(world, hook_of_a, receiver):
 # The outbox on RQ ----------------------------------------------------------------------
 
 @pytest.fixture
-def redis_queue(app, database_url, monkeypatch):
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisDown:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    connection.flushdb()
-    app.config["REDIS_URL"] = REDIS_URL
-    monkeypatch.setenv("WASTEEX_DATABASE_URL", database_url)  # the worker builds its own app
-    monkeypatch.setenv("WASTEEX_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1")
-    yield Queue(outbox.QUEUE, connection=connection)
-    connection.flushdb()
+def redis_queue(rq_redis, monkeypatch):
+    monkeypatch.setenv("WASTEEX_WEBHOOK_ALLOW_PRIVATE_TARGETS", "1")  # the worker's app calls the local receiver
+    return Queue(outbox.QUEUE, connection=rq_redis)
 
 
 def test_with_redis_the_commit_queues_a_job_that_a_worker_sends(world, hook_of_a, receiver, redis_queue):
