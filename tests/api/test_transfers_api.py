@@ -130,6 +130,9 @@ def test_keys_the_openapi_document_cannot_describe_are_refused_by_the_service(cl
     error = assert_error(client.post(f"/api/v1/slips/{slip['id']}/revisions", headers=bearer(w.alice),
                                      json={"changes": {"x-schemathesis-additional": {}}, "reason": "0"}), 422, "changes")
     assert error["code"] == "validation_failed"
+    error = assert_error(client.post(f"/api/v1/slips/{slip['id']}/revisions", headers=bearer(w.alice),
+                                     json={"changes": {"planned_t": None}, "reason": "0"}), 422, "planned_t")
+    assert error["code"] == "validation_failed"
     error = assert_error(client.post("/api/v1/slips/sign-many", headers=auth(w.dave), json={
         "kind": "transport", "slip_ids": [slip["id"]], "taken_over_on": TODAY,
         "weights": {"x-schemathesis-additional": {"received_t": 0}}}), 422, "weights")

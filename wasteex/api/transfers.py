@@ -173,7 +173,7 @@ class BulkOutcomeOut(ma.Schema):
 class RevisionIn(StrictSchema):
     reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
     cancel = ma.fields.Boolean(load_default=False)
-    changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), load_default=dict,
+    changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True), load_default=dict,
                              metadata={"description": "field → new value, among "
                                                       + ", ".join(sorted(revisions.REVISABLE))})
 
