@@ -1,6 +1,7 @@
 """Fixtures of the browser tests: Debian's Chromium and the app served live with CSRF on.
 
-Without Chromium every browser test is skipped with a notice saying how to install it.
+Without Chromium every browser test is skipped with a notice saying how to install it. When a
+browser test fails, every page it left open is saved as ``test-artifacts/FAILED-<test>-<n>.png``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from wasteex import create_app
 from wasteex.extensions import db
 
@@ -20,6 +21,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    browser = item.funcargs.get("browser") if report.when == "call" and report.failed else None
+    if browser is None:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = [page for context in browser.contexts for page in context.pages]
+    for number, page in enumerate(pages, start=1):
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{item.name}-{number}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
