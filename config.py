@@ -13,6 +13,8 @@ class Config:
     SECRET_KEY = DEV_SECRET_KEY
     # None means: a SQLite file inside the instance folder (filled in by the factory).
     DATABASE_URL: str | None = None
+    # A PostgreSQL read replica of it for the regulators' cockpit (wasteex/replica.py); None: none.
+    REPLICA_DATABASE_URL: str | None = None
     REDIS_URL: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False

@@ -74,6 +74,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'wasteex.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if app.config.get("REPLICA_DATABASE_URL"):
+        app.config["SQLALCHEMY_BINDS"] = {"replica": app.config["REPLICA_DATABASE_URL"]}
     if url.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     if env == "production" and app.config["SECRET_KEY"] == module.DEV_SECRET_KEY:

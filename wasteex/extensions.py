@@ -11,8 +11,9 @@ from flask_wtf import CSRFProtect
 
 from wasteex.api.base import WasteExApi
 from wasteex.database import Base
+from wasteex.replica import RoutingSession
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -20,6 +20,7 @@ from wasteex.api.base import SECURITY, StrictSchema, login_required_api
 from wasteex.errors import NotFound, ValidationFailed
 from wasteex.regulator import charts, exports, flows, queries, report
 from wasteex.regulator.queries import CITY, DIMENSIONS, LEAGUE_SORTS, Period, Row
+from wasteex.replica import replica_reads
 
 PREFIX = "/regulator"
 blp = Blueprint("api_regulator", __name__, description="The regulator cockpit (read-only)")
@@ -166,7 +167,7 @@ def _slice(args) -> queries.Slice:
 
 @blp.route("/overview")
 class Overview(MethodView):
-    decorators = [login_required_api]
+    decorators = [replica_reads, login_required_api]
 
     @blp.arguments(YearQuery, location="query")
     @blp.response(200, OverviewOut)
@@ -182,7 +183,7 @@ class Overview(MethodView):
 
 @blp.route("/rates")
 class Rates(MethodView):
-    decorators = [login_required_api]
+    decorators = [replica_reads, login_required_api]
 
     @blp.arguments(RatesQuery, location="query")
     @blp.response(200, RatesOut)
@@ -206,7 +207,7 @@ class Rates(MethodView):
 
 @blp.route("/months")
 class Months(MethodView):
-    decorators = [login_required_api]
+    decorators = [replica_reads, login_required_api]
 
     @blp.arguments(SliceQuery, location="query")
     @blp.response(200, MonthsOut)
@@ -221,7 +222,7 @@ class Months(MethodView):
 
 @blp.route("/map")
 class Map(MethodView):
-    decorators = [login_required_api]
+    decorators = [replica_reads, login_required_api]
 
     @blp.arguments(YearQuery, location="query")
     @blp.response(200, MapOut)
@@ -236,7 +237,7 @@ class Map(MethodView):
 
 @blp.route("/report")
 class AnnualReport(MethodView):
-    decorators = [login_required_api]
+    decorators = [replica_reads, login_required_api]
 
     @blp.arguments(YearQuery, location="query")
     @blp.response(200, ReportOut)

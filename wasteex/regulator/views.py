@@ -16,6 +16,7 @@ from wasteex.forms_support import page_arg
 from wasteex.geo import Base
 from wasteex.regulator import charts, exports, flows, queries, report
 from wasteex.regulator.queries import CITY, Period, Slice
+from wasteex.replica import read_from_replica
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
 
@@ -34,6 +35,9 @@ RECENT_ENTRIES = 15
 def require_cockpit_reader():
     """Regulators and platform admins only (a PermissionDenied renders the 403 page)."""
     queries.require_cockpit(current_user)
+
+
+bp.before_request(read_from_replica)  # after the check above: the reader is authenticated on the primary
 
 
 def part_url(dimension: str, key, **args) -> str:
