@@ -376,3 +376,15 @@ def test_overdue_slips_are_announced_once(app, shipping):
     db.session.commit()
     assert inbox_subjects(w.carol)[-1] == "Slip %(number)s is overdue: dispatched but not received in time"
     assert "0 overdue" in app.test_cli_runner().invoke(args=["transfers", "follow-up"]).output
+
+
+def test_each_signature_is_a_line_of_the_security_log(shipping, caplog):
+    import json
+    import logging
+    w = shipping
+    slip = published_slip(w)
+    with caplog.at_level(logging.INFO, logger="wasteex.security"):
+        emit(w, slip)
+    (line,) = [json.loads(r.getMessage()) for r in caplog.records if '"slip.signed"' in r.getMessage()]
+    assert (line["user_id"], line["enterprise_id"], line["slip"], line["kind"]) == (w.alice.id, w.a.id, slip.number,
+                                                                                   "emission")

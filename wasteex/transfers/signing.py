@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from wasteex import security_log
 from wasteex.accounts.models import User
 from wasteex.accounts.permissions import can_write_enterprise, require_business_writer
 from wasteex.accounts.reauth import AuthEvidence, require_recent_auth
@@ -137,6 +138,8 @@ def _sign_locked(actor: User, slip: TransferSlip, act: Act, data: dict, origin: 
     signature.ledger_entry_ids = [entry.id for entry in LEDGER[act](slip, actor)]
     record(actor, f"slip.signed.{act.value}", slip, enterprise_id=signature.enterprise_id, number=slip.number,
            leg=signature.leg_position, section=section)
+    security_log.event("slip.signed", user=actor, enterprise_id=signature.enterprise_id, slip=slip.number,
+                       kind=act.value, leg=signature.leg_position)
     announce.next_signature(slip, actor)
     if act is Act.RECEPTION:
         announce.reception(slip, actor)
