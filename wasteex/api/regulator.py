@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from wasteex.api.base import SECURITY, StrictSchema, login_required_api
+from wasteex.api.stats import FlowFiguresOut
 from wasteex.errors import NotFound, ValidationFailed
 from wasteex.regulator import charts, exports, flows, queries, report
 from wasteex.regulator.queries import CITY, DIMENSIONS, LEAGUE_SORTS, Period, Row
@@ -47,19 +48,7 @@ class RatesQuery(SliceQuery):
     per_page = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
 
-class FiguresOut(ma.Schema):
-    generated_t = ma.fields.Float()
-    utilised_t = ma.fields.Float()
-    self_utilised_t = ma.fields.Float()
-    entrusted_utilised_t = ma.fields.Float()
-    utilised_from_prior_storage_t = ma.fields.Float()
-    disposed_t = ma.fields.Float()
-    disposed_from_prior_storage_t = ma.fields.Float()
-    stored_t = ma.fields.Float(metadata={"description": "Net put into storage from the period's own generation"})
-    dumped_t = ma.fields.Float()
-    in_transit_t = ma.fields.Float()
-    closing_stock_t = ma.fields.Float(metadata={"description": "Stock in storage at the end of the period"})
-    rate = ma.fields.Float(allow_none=True)
+class FiguresOut(FlowFiguresOut):
     meets_target = ma.fields.Boolean()
 
 

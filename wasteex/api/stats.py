@@ -32,10 +32,9 @@ class UtilisationQuery(StrictSchema):
 
 
 
-class UtilisationOut(ma.Schema):
-    year = ma.fields.Integer()
-    month = ma.fields.Integer(allow_none=True)
-    through_month = ma.fields.Integer(allow_none=True)
+class FlowFiguresOut(ma.Schema):
+    """A flow summary (附表2) in tonnes with its official rate: the rate API's and the cockpit's rows."""
+
     generated_t = ma.fields.Float()
     utilised_t = ma.fields.Float()
     self_utilised_t = ma.fields.Float()
@@ -43,13 +42,19 @@ class UtilisationOut(ma.Schema):
     utilised_from_prior_storage_t = ma.fields.Float()
     disposed_t = ma.fields.Float()
     disposed_from_prior_storage_t = ma.fields.Float()
-    stored_t = ma.fields.Float(metadata={"description": "Net put into storage in the period"})
+    stored_t = ma.fields.Float(metadata={"description": "Net put into storage from the period's own generation"})
     dumped_t = ma.fields.Float()
     in_transit_t = ma.fields.Float(metadata={"description": "Shipped on transfer slips, not yet utilised or "
                                                            "disposed by the receiver: counted once it is"})
-    closing_stock_t = ma.fields.Float()
-    balance_difference_t = ma.fields.Float()
+    closing_stock_t = ma.fields.Float(metadata={"description": "Stock in storage at the end of the period"})
     rate = ma.fields.Float(allow_none=True, metadata={"description": "utilised / (generated + prior storage)"})
+
+
+class UtilisationOut(FlowFiguresOut):
+    year = ma.fields.Integer()
+    month = ma.fields.Integer(allow_none=True)
+    through_month = ma.fields.Integer(allow_none=True)
+    balance_difference_t = ma.fields.Float()
     target = ma.fields.Float()
 
 
