@@ -16,9 +16,10 @@ invariants, on the database itself:
 - every closed slip wrote its three ledger lines, and every chain verifies (``ledger verify``).
 
 Prints the per-request table (count, failures, median, p95, max) and the verdict against the
-targets: no errors, p95 under 300 ms over the work once everyone has signed in (signing in
-hashes the password with scrypt on purpose: it is set-up, listed apart, and the work done
-while the users were still arriving is not counted). Loopback only, bounded in time; not a test.
+targets: no errors, p95 under 300 ms for every page and API call (and for the mix) over the
+work once everyone has signed in (signing in hashes the password with scrypt on purpose: it is
+set-up, listed apart, and the work done while the users were still arriving is not counted).
+Loopback only, bounded in time; not a test.
 """
 from __future__ import annotations
 
@@ -116,10 +117,14 @@ def print_report(by_name: dict[str, list[tuple[float, bool]]], broken: list[tupl
           f"{args.entries:,} ledger entries; {os.cpu_count()} CPUs, 1-min load {os.getloadavg()[0]:.1f}")
     print(f"{'request':<34} {'count':>7} {'fail':>5} {'median':>8} {'p95':>8} {'max':>8}")
     work = {name: rows for name, rows in by_name.items() if not name.startswith("setup:")}
+    slow = []  # the target holds for every page and API call, not only for the mix
     for name, rows in sorted(by_name.items(), key=lambda item: (item[0].startswith("setup:"), item[0])):
         times = [ms for ms, _failed in rows]
+        p95 = percentile(times, 0.95)
+        over = name in work and p95 > P95_TARGET_MS
+        slow += [name] if over else []
         print(f"{name[:34]:<34} {len(rows):>7} {sum(f for _ms, f in rows):>5} {statistics.median(times):>6.0f}ms "
-              f"{percentile(times, 0.95):>6.0f}ms {max(times):>6.0f}ms")
+              f"{p95:>6.0f}ms {max(times):>6.0f}ms{'  over target' if over else ''}")
     times = [ms for rows in work.values() for ms, _failed in rows]
     errors = sum(failed for rows in by_name.values() for _ms, failed in rows)
     p95 = percentile(times, 0.95)
@@ -128,8 +133,9 @@ def print_report(by_name: dict[str, list[tuple[float, bool]]], broken: list[tupl
     print("\ninvariants after the run:")
     for name, count in broken:
         print(f"  {name:<44} {'ok' if count == 0 else f'BROKEN ({count})'}")
-    ok = errors == 0 and p95 <= P95_TARGET_MS and all(count == 0 for _, count in broken)
-    print(f"\nerrors {errors}, p95 of the work {p95:.0f} ms (target {P95_TARGET_MS} ms): {'met' if ok else 'NOT met'}")
+    ok = errors == 0 and not slow and p95 <= P95_TARGET_MS and all(count == 0 for _, count in broken)
+    print(f"\nerrors {errors}, p95 of the work {p95:.0f} ms, requests over {P95_TARGET_MS} ms at p95: "
+          f"{', '.join(slow) or 'none'}: {'met' if ok else 'NOT met'}")
     return ok
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from tests.factories import make_enterprise, make_facility, make_site, make_stream, make_user
 from wasteex.enterprises.models import FacilityKind
@@ -208,3 +209,43 @@ def test_exports_are_formula_safe(city):
     values = [cell.value for row in sheet.iter_rows() for cell in row]
     assert "'=HYPERLINK(\"http://evil\",\"x\")" in values
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+
+def _statements_on_totals(run) -> tuple[object, int]:
+    """run()'s result and how many statements it sent that read the ledger's monthly totals."""
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append("ledger_monthly_total" in statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        return run(), sum(seen)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_a_page_of_breakdowns_scans_the_totals_twice_and_every_table_sums_to_the_city(city):
+    r = city.regulator
+    dimensions = ("base", "division", "sw_code", "industry", "enterprise")
+    tables, scans = _statements_on_totals(lambda: queries.breakdowns(r, CITY, YTD, dimensions))
+    assert scans == 2  # one for the flows, one for the stock, whatever the number of tables
+    whole = queries.year_row(r, CITY, YTD)
+    for dimension in dimensions:
+        assert tables[dimension] == queries.breakdown(r, CITY, YTD, dimension)
+        assert sum(row.totals.generated for row in tables[dimension]) == whole.totals.generated == 1_600_000
+        assert sum(row.totals.utilised for row in tables[dimension]) == whole.totals.utilised
+        assert sum(row.stock_kg for row in tables[dimension]) == whole.stock_kg == 550_000
+    with pytest.raises(ValueError):
+        queries.breakdowns(r, CITY, YTD, ("base", "colour"))
+
+
+def test_years_months_and_stock_come_from_one_scan_of_the_history(city):
+    history, scans = _statements_on_totals(lambda: queries.History(city.regulator, CITY, TODAY.year))
+    assert scans == 1
+    assert history.years(TODAY) == queries.overview(city.regulator, TODAY)
+    assert history.months(YTD) == queries.monthly(city.regulator, CITY, YTD)
+    last_year = history.year_row(Period(2024))
+    assert last_year.totals.generated == 800_000 and last_year.stock_kg == 400_000
+    # Asked up to a past year, nothing after it is counted: 2024 ends with 2024's stock.
+    assert queries.History(city.regulator, CITY, 2024).year_row(Period(2024)) == last_year

@@ -80,10 +80,13 @@ def _where(flt: StatsFilter, period: bool = True) -> list:
 
 def _accumulate(rows) -> dict:
     """rows of (group key, kind, from_prior, kg) → {group key: FlowTotals}."""
+    by_kind: dict = defaultdict(int)
+    for key, kind, prior, kg in rows:  # many rows per key when finer groupings are rolled up
+        by_kind[key, kind, prior] += int(kg)
     sums: dict = defaultdict(lambda: defaultdict(int))
-    for key, kind, prior, kg in rows:
+    for (key, kind, prior), kg in by_kind.items():
         for field_name, sign in CONTRIBUTIONS.get((kind, prior), ()):
-            sums[key][field_name] += sign * int(kg)
+            sums[key][field_name] += sign * kg
     return {key: FlowTotals(**values) for key, values in sums.items()}
 
 
@@ -113,32 +116,44 @@ def _grouped(columns: tuple, *aggregates):
     return stmt.group_by(*columns)
 
 
-def _keyed(rows, width: int) -> dict:
-    """rows of (group columns…, value) → {group key: int}; the key is None without a group."""
-    def key(row):
-        if width == 0:
-            return None
-        return row[0] if width == 1 else tuple(row[:width])
-
-    return {key(row): int(row[width] or 0) for row in rows}
+def _columns(groups) -> tuple:
+    """The union of the groups' columns, in first-seen order (one query serves them all)."""
+    return tuple(dict.fromkeys(column for group in groups if group for column in GROUPS[group]))
 
 
-def flow_by(flt: StatsFilter, group: str | None) -> dict:
-    """FlowTotals per group (``None``: one overall total under the key None)."""
+def _projector(group: str | None, columns: tuple):
+    """row → the group's key (None without a group) from a row over ``columns``."""
+    if not group:
+        return lambda row: None
+    at = [columns.index(column) for column in GROUPS[group]]
+    if len(at) == 1:
+        return lambda row: row[at[0]]
+    return lambda row: tuple(row[i] for i in at)
+
+
+def flows_by(flt: StatsFilter, groups) -> dict:
+    """{group: {key: FlowTotals}} for several groupings at once (None: the overall total under key None).
+
+    Why several at once: a cockpit page shows the same slice by base, banner, waste code and
+    industry. One scan grouped by all their columns, rolled up here per grouping, costs what one
+    of them did (the rows it returns are a few thousand at most: the columns' combinations
+    that occur, times the kinds).
+    """
     t = MonthlyTotal
-    columns = GROUPS[group] if group else ()
+    groups = tuple(dict.fromkeys(groups))
+    columns = _columns(groups)
     stmt = (_grouped(columns, t.kind, t.from_prior_storage, func.sum(t.quantity_kg))
             .where(*_where(flt), t.kind.in_(FLOW_KINDS))
             .group_by(t.kind, t.from_prior_storage))
     rows = db.session.execute(stmt).all()
     width = len(columns)
+    return {group: _accumulate((key(r), r[width], r[width + 1], r[width + 2]) for r in rows)
+            for group, key in ((g, _projector(g, columns)) for g in groups)}
 
-    def key(row):
-        if width == 0:
-            return None
-        return row[0] if width == 1 else tuple(row[:width])
 
-    return _accumulate((key(r), r[width], r[width + 1], r[width + 2]) for r in rows)
+def flow_by(flt: StatsFilter, group: str | None) -> dict:
+    """FlowTotals per group (``None``: one overall total under the key None)."""
+    return flows_by(flt, (group,))[group]
 
 
 def _signed_stock():
@@ -146,33 +161,57 @@ def _signed_stock():
     return func.sum(case((t.kind.in_(STOCK_INWARD), t.quantity_kg), else_=-t.quantity_kg))
 
 
+def _rolled_up(rows, groups, columns) -> dict:
+    """rows of (columns…, kg) → {group: {key: kg}} summed per group."""
+    width = len(columns)
+    result = {}
+    for group in groups:
+        key, sums = _projector(group, columns), defaultdict(int)
+        for row in rows:
+            sums[key(row)] += int(row[width] or 0)
+        result[group] = dict(sums)
+    return result
+
+
 def closing_stock_kg(flt: StatsFilter) -> int:
     """Storage stock at the end of the filter's period: all storage in minus out up to then."""
     return closing_stock_by(flt, None).get(None, 0)
 
 
-def closing_stock_by(flt: StatsFilter, group: str | None) -> dict:
-    """Closing stock (kg) per group at the end of the filter's period (``None``: one total under None).
+def closing_stocks_by(flt: StatsFilter, groups) -> dict:
+    """{group: {key: closing stock kg}} at the end of the filter's period, several groupings from one scan.
 
     Groups without any storage movement are absent. A ``month`` grouping makes no
     sense here (stock is cumulative): use :func:`stock_movement_by` for monthly changes.
     """
     t = MonthlyTotal
-    columns = GROUPS[group] if group else ()
+    groups = tuple(dict.fromkeys(groups))
+    columns = _columns(groups)
     last_month = flt.month or flt.through_month or 12
     up_to = or_(t.year < flt.year, and_(t.year == flt.year, t.month <= last_month))
     stmt = _grouped(columns, _signed_stock()).where(*_where(flt, period=False), up_to, t.kind.in_(STOCK_KINDS))
-    return _keyed(db.session.execute(stmt).all(), len(columns))
+    return _rolled_up(db.session.execute(stmt).all(), groups, columns)
 
 
-def stock_movement_by(flt: StatsFilter, group: str | None) -> dict:
-    """Net storage in minus out (kg) per group within the filter's period, prior years' stock included.
+def closing_stock_by(flt: StatsFilter, group: str | None) -> dict:
+    """Closing stock (kg) per group at the end of the filter's period (``None``: one total under None)."""
+    return closing_stocks_by(flt, (group,))[group]
 
-    Unlike ``FlowTotals.stored`` (the period's own generation put into storage), this is what
-    the stock itself did, so an opening stock plus the running sum of it gives the stock at the
-    end of each month.
+
+def months_up_to(flt: StatsFilter) -> tuple[dict, dict]:
+    """Every month of every year up to the filter's: ({(year, month): FlowTotals}, {(year, month): net stock kg}).
+
+    The filter's period fields are ignored: this is the whole history of its slice, from one
+    scan, so that a page showing each year's rate, this year's months and the stock at the end
+    of each of them (the stock is cumulative from the first entry) does not scan it once per figure.
     """
     t = MonthlyTotal
-    columns = GROUPS[group] if group else ()
-    stmt = _grouped(columns, _signed_stock()).where(*_where(flt), t.kind.in_(STOCK_KINDS))
-    return _keyed(db.session.execute(stmt).all(), len(columns))
+    stmt = (select(t.year, t.month, t.kind, t.from_prior_storage, func.sum(t.quantity_kg))
+            .where(*_where(flt, period=False), t.year <= flt.year)
+            .group_by(t.year, t.month, t.kind, t.from_prior_storage))
+    rows = db.session.execute(stmt).all()
+    movement: dict = defaultdict(int)
+    for year, month, kind, _prior, kg in rows:
+        if kind in STOCK_KINDS:
+            movement[(year, month)] += int(kg) if kind in STOCK_INWARD else -int(kg)
+    return _accumulate(((year, month), kind, prior, kg) for year, month, kind, prior, kg in rows), dict(movement)

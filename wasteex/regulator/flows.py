@@ -20,7 +20,7 @@ from wasteex.accounts.models import User
 from wasteex.enterprises.models import Enterprise, Site
 from wasteex.extensions import db
 from wasteex.ledger.models import EntryKind, LedgerEntry
-from wasteex.regulator.queries import CITY, Period, breakdown, require_cockpit
+from wasteex.regulator.queries import CITY, Period, breakdowns, require_cockpit
 
 SHIPMENT_KINDS = (EntryKind.ENTRUSTED_UTILISATION, EntryKind.ENTRUSTED_DISPOSAL)
 MAX_MAP_FLOWS = 300  # the largest; more lines than this only blur the map
@@ -119,8 +119,9 @@ def _places(enterprise_ids: set[int]) -> dict[int, Place]:
 def cockpit_map(actor: User, period: Period, max_flows: int = MAX_MAP_FLOWS) -> CockpitMap:
     """Banners coloured by rate, producers and utilisers at their sites, the period's flows between them."""
     require_cockpit(actor)
-    banners = {row.key: row.rate for row in breakdown(actor, CITY, period, "division")}
-    producers = [row for row in breakdown(actor, CITY, period, "enterprise") if row.totals.generated > 0]
+    tables = breakdowns(actor, CITY, period, ("division", "enterprise"))
+    banners = {row.key: row.rate for row in tables["division"]}
+    producers = [row for row in tables["enterprise"] if row.totals.generated > 0]
     shipments = flows(actor, period)
     codes = {f.receiver_code for f in shipments}
     receiver_ids = dict(db.session.execute(select(Enterprise.credit_code, Enterprise.id)

@@ -31,7 +31,7 @@ EVIDENCE_LABELS = {
     "entries_checked": _l("Entries checked"),
     "expected_annual_kg": _l("Declared generation a year"), "expected_monthly_kg": _l("Expected a month"),
     "months": _l("Months"), "rise_kg": _l("Rise"),
-    "received_kg": _l("Received in the year"), "received_by_code_kg": _l("Received by waste code"),
+    "received_by_code_kg": _l("Received by waste code"),
     "declared_kg_per_year": _l("Declared capacity a year"), "excess_kg": _l("Above capacity"),
     "offers": _l("Published offers"), "demands": _l("Published demands"), "proposals": _l("Pending proposals"),
     "agreements": _l("Active agreements"),

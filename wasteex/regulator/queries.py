@@ -28,7 +28,8 @@ from wasteex.extensions import db
 from wasteex.geo import DIVISIONS, Base
 from wasteex.ledger.models import LedgerEntry, MonthlyTotal
 from wasteex.ledger.rates import FlowTotals
-from wasteex.ledger.stats import TARGET_RATE, StatsFilter, closing_stock_by, flow_by, stock_movement_by
+from wasteex.ledger.stats import (TARGET_RATE, StatsFilter, closing_stock_by, closing_stocks_by, flow_by, flows_by,
+                                  months_up_to)
 from wasteex.listing import MAX_PER_PAGE, Page, like_pattern
 from wasteex.streams.models import WasteStream
 
@@ -137,18 +138,59 @@ class YearRow(Row):
     period: Period = Period(0)
 
 
+@dataclass(frozen=True)
+class MonthRow(Row):
+    month: int = 0
+
+
+class History:
+    """A slice's figures month by month, every year up to one, from a single scan of its totals.
+
+    Why one object: the cockpit's pages show each year's rate, the chosen year's months and the
+    stock at the end of each; asked one by one these were a dozen scans of the same rows.
+    """
+
+    def __init__(self, actor: User, part: Slice, up_to_year: int):
+        require_cockpit(actor)
+        self.flows, self.movement = months_up_to(part.filter(Period(up_to_year)))
+
+    def _stock_until(self, year: int, month: int) -> int:
+        return sum(kg for (y, m), kg in self.movement.items() if (y, m) <= (year, month))
+
+    def year_row(self, period: Period) -> YearRow:
+        """The period's figures, with the stock at its end."""
+        totals = sum((t for (y, m), t in self.flows.items() if y == period.year and m <= period.last_month),
+                     FlowTotals())
+        return YearRow(period.year, totals, self._stock_until(period.year, period.last_month), period)
+
+    def months(self, period: Period) -> list[MonthRow]:
+        """January to the period's last month, with the stock at the end of each month."""
+        stock = self._stock_until(period.year - 1, 12)
+        rows = []
+        for month in range(1, period.last_month + 1):
+            stock += self.movement.get((period.year, month), 0)
+            rows.append(MonthRow(month, self.flows.get((period.year, month), FlowTotals()), stock, month))
+        return rows
+
+    def years(self, today: date) -> list[YearRow]:
+        """Each year with figures in the city, latest first; the current year to date (listed even when empty)."""
+        years = sorted(set(years_with_data()) | {today.year}, reverse=True)
+        return [self.year_row(Period.of(year, today)) for year in years]
+
+
 def year_row(actor: User, part: Slice, period: Period) -> YearRow:
     """The slice's figures for one period, with the stock at its end."""
-    require_cockpit(actor)
-    flt = part.filter(period)
-    return YearRow(period.year, flow_by(flt, None).get(None, FlowTotals()), closing_stock_by(flt, None).get(None, 0),
-                   period)
+    return History(actor, part, period.year).year_row(period)
 
 
 def overview(actor: User, today: date, part: Slice = CITY) -> list[YearRow]:
     """Each year with figures, latest first; the current year to date (listed even when empty)."""
-    years = sorted(set(years_with_data()) | {today.year}, reverse=True)
-    return [year_row(actor, part, Period.of(year, today)) for year in years]
+    return History(actor, part, today.year).years(today)
+
+
+def monthly(actor: User, part: Slice, period: Period) -> list[MonthRow]:
+    """January to the period's last month, with the stock at the end of each month."""
+    return History(actor, part, period.year).months(period)
 
 
 def _order(dimension: str, rows: dict) -> list:
@@ -160,34 +202,26 @@ def _order(dimension: str, rows: dict) -> list:
     return sorted(rows.values(), key=lambda r: (-r.totals.generated, str(r.key)))
 
 
+def breakdowns(actor: User, part: Slice, period: Period, dimensions) -> dict[str, list[Row]]:
+    """The slice's figures by each of ``dimensions`` (bases in plan order, the rest largest
+    generation first), all from one scan of the flows and one of the stock."""
+    require_cockpit(actor)
+    unknown = set(dimensions) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"unknown dimension {sorted(unknown)!r}")
+    flt = part.filter(period)
+    flows, stocks = flows_by(flt, dimensions), closing_stocks_by(flt, dimensions)
+    tables = {}
+    for dimension in dimensions:
+        flow, stock = flows[dimension], stocks[dimension]
+        rows = {key: Row(key, flow.get(key, FlowTotals()), stock.get(key, 0)) for key in {*flow, *stock}}
+        tables[dimension] = _order(dimension, rows)
+    return tables
+
+
 def breakdown(actor: User, part: Slice, period: Period, dimension: str) -> list[Row]:
-    """The slice's figures by ``dimension`` (bases in plan order, the rest largest generation first)."""
-    require_cockpit(actor)
-    if dimension not in DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}")
-    flt = part.filter(period)
-    flows, stock = flow_by(flt, dimension), closing_stock_by(flt, dimension)
-    rows = {key: Row(key, flows.get(key, FlowTotals()), stock.get(key, 0)) for key in {*flows, *stock}}
-    return _order(dimension, rows)
-
-
-@dataclass(frozen=True)
-class MonthRow(Row):
-    month: int = 0
-
-
-def monthly(actor: User, part: Slice, period: Period) -> list[MonthRow]:
-    """January to the period's last month, with the stock at the end of each month."""
-    require_cockpit(actor)
-    flt = part.filter(period)
-    flows = flow_by(flt, "month")
-    movement = stock_movement_by(flt, "month")
-    stock = closing_stock_by(replace(flt, year=period.year - 1, through_month=None), None).get(None, 0)
-    rows = []
-    for month in range(1, period.last_month + 1):
-        stock += movement.get(month, 0)
-        rows.append(MonthRow(month, flows.get(month, FlowTotals()), stock, month))
-    return rows
+    """The slice's figures by one dimension (see :func:`breakdowns`)."""
+    return breakdowns(actor, part, period, (dimension,))[dimension]
 
 
 # Labels --------------------------------------------------------------------------
@@ -232,10 +266,16 @@ LEAGUE_SORTS = {
 LEAGUE_DEFAULT = "rate"  # the lowest rates first: where the gap is
 
 
-def league_rows(actor: User, part: Slice, period: Period, sort: str | None, q: str = "") -> tuple[list[LeagueRow], str]:
+def league_rows(actor: User, part: Slice, period: Period, sort: str | None, q: str = "",
+                rows: list[Row] | None = None) -> tuple[list[LeagueRow], str]:
     """Enterprises with figures in the period, sorted by an allow-listed key (``-key``: descending),
-    and the sort key actually used (an unknown one falls back to the default)."""
-    rows = breakdown(actor, part, period, "enterprise")
+    and the sort key actually used (an unknown one falls back to the default).
+
+    ``rows``: the slice's breakdown by enterprise when the caller already has it (from :func:`breakdowns`).
+    """
+    require_cockpit(actor)
+    if rows is None:
+        rows = breakdown(actor, part, period, "enterprise")
     stmt = select(Enterprise).where(Enterprise.id.in_([r.key for r in rows] or [-1]))
     if q:
         pattern = like_pattern(q)
@@ -248,9 +288,9 @@ def league_rows(actor: User, part: Slice, period: Period, sort: str | None, q: s
 
 
 def league(actor: User, part: Slice, period: Period, sort: str | None, page: int | None, per_page: int,
-           q: str = "") -> Page[LeagueRow]:
+           q: str = "", rows: list[Row] | None = None) -> Page[LeagueRow]:
     """One page of the league table (sorting happens on the aggregated figures, hence in Python)."""
-    listed, key = league_rows(actor, part, period, sort, q)
+    listed, key = league_rows(actor, part, period, sort, q, rows)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     pages = max(1, -(-len(listed) // per_page))
     page = max(1, min(page or 1, pages))

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from wasteex import paths
 from wasteex.accounts.models import User
 from wasteex.regulator import exports
-from wasteex.regulator.queries import CITY, Period, YearRow, breakdown, labels, year_row
+from wasteex.regulator.queries import CITY, History, Period, YearRow, breakdowns, labels
 
 TOP_INDUSTRIES = 5  # releases name the leading industries, typically five
 WAN = Decimal(10_000_000)  # kg in 万吨 (ten thousand tonnes), the unit of published releases
@@ -57,16 +57,16 @@ class AnnualReport:
 def annual_report(actor: User, year: int, today: date) -> AnnualReport:
     """The release for ``year`` (the current year: to date, marked provisional)."""
     period = Period.of(year, today)
-    row = year_row(actor, CITY, period)
-    previous = year_row(actor, CITY, Period(year - 1))
-    by_type = [r for r in breakdown(actor, CITY, period, "sw_code")
-               if r.totals.generated or r.totals.utilised or r.stock_kg]
-    industries = [r for r in breakdown(actor, CITY, period, "industry") if r.totals.generated > 0]
-    enterprises = [r for r in breakdown(actor, CITY, period, "enterprise") if r.totals.generated > 0]
+    history = History(actor, CITY, year)
+    row, previous = history.year_row(period), history.year_row(Period(year - 1))
+    tables = breakdowns(actor, CITY, period, ("sw_code", "industry", "enterprise", "base"))
+    by_type = [r for r in tables["sw_code"] if r.totals.generated or r.totals.utilised or r.stock_kg]
+    industries = [r for r in tables["industry"] if r.totals.generated > 0]
+    enterprises = [r for r in tables["enterprise"] if r.totals.generated > 0]
     return AnnualReport(
         year=row, previous=previous if previous.totals.generated else None, by_type=by_type,
         type_names=labels("sw_code", [r.key for r in by_type]), industries=industries[:TOP_INDUSTRIES],
-        industry_count=len(industries), by_base=breakdown(actor, CITY, period, "base"),
+        industry_count=len(industries), by_base=tables["base"],
         reporting_enterprises=len(enterprises), generated_on=today)
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import current_user, login_required
 
 from wasteex.forms_support import page_arg
+from wasteex.listing import Page
 from wasteex.geo import Base
 from wasteex.regulator import charts, exports, flows, queries, report
 from wasteex.regulator.queries import CITY, Period, Slice
@@ -78,9 +79,11 @@ def _years(period: Period) -> list[int]:
     return sorted(set(queries.years_with_data()) | {date.today().year, period.year}, reverse=True)
 
 
-def _breakdowns(piece: Slice, period: Period, dimensions) -> tuple[dict, dict]:
-    tables = {dim: queries.breakdown(current_user, piece, period, dim) for dim in dimensions}
-    return tables, {dim: queries.labels(dim, [r.key for r in rows]) for dim, rows in tables.items()}
+def _breakdowns(piece: Slice, period: Period, dimensions) -> tuple[dict, dict, Page]:
+    """The slice's tables by ``dimensions``, their labels and its largest enterprises, from one scan."""
+    tables = queries.breakdowns(current_user, piece, period, (*dimensions, "enterprise"))
+    top = queries.league(current_user, piece, period, "-generated", 1, TOP_ENTERPRISES, rows=tables.pop("enterprise"))
+    return tables, {dim: queries.labels(dim, [r.key for r in rows]) for dim, rows in tables.items()}, top
 
 
 # The city and its parts ------------------------------------------------------------------
@@ -88,18 +91,18 @@ def _breakdowns(piece: Slice, period: Period, dimensions) -> tuple[dict, dict]:
 
 @bp.get("/")
 def cockpit():
-    period = _period()
-    history = queries.overview(current_user, date.today())
-    tables, names = _breakdowns(CITY, period, CITY_DIMENSIONS)
-    months = queries.monthly(current_user, CITY, period)
+    period, today = _period(), date.today()
+    city = queries.History(current_user, CITY, today.year)
+    history = city.years(today)
+    tables, names, top = _breakdowns(CITY, period, CITY_DIMENSIONS)
+    months = city.months(period)
     base_chart = charts.rates(tables["base"], lambda r: exports.key_label("base", r.key, {}),
                               lambda r: part_url("base", r.key, year=period.year))
     return render_template(
         "regulator/cockpit.html", period=period, years=_years(period), history=history,
-        current=next((r for r in history if r.key == period.year), None)
-        or queries.year_row(current_user, CITY, period),
+        current=city.year_row(period),
         tables=tables, names=names, months=months, trend=charts.trend(period, months), base_chart=base_chart,
-        top=queries.league(current_user, CITY, period, "-generated", 1, TOP_ENTERPRISES),
+        top=top,
         map_source=url_for("api_regulator.Map", year=period.year))
 
 
@@ -107,13 +110,14 @@ def cockpit():
 def part(dimension: str, key: str):
     period = _period()
     piece = queries.slice_of(dimension, key)
-    tables, names = _breakdowns(piece, period, SUBDIMENSIONS[dimension])
-    months = queries.monthly(current_user, piece, period)
+    tables, names, top = _breakdowns(piece, period, SUBDIMENSIONS[dimension])
+    figures = queries.History(current_user, piece, period.year)
+    months = figures.months(period)
     return render_template(
         "regulator/part.html", period=period, years=_years(period), piece=piece,
-        piece_names=queries.labels(dimension, [piece.key]), current=queries.year_row(current_user, piece, period),
+        piece_names=queries.labels(dimension, [piece.key]), current=figures.year_row(period),
         tables=tables, names=names, months=months, trend=charts.trend(period, months),
-        top=queries.league(current_user, piece, period, "-generated", 1, TOP_ENTERPRISES))
+        top=top)
 
 
 @bp.get("/enterprises")
