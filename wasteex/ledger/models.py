@@ -57,6 +57,8 @@ class LedgerEntry(db.Model):
         CheckConstraint("quantity_kg <> 0", name="quantity_not_zero"),
         Index("ix_ledger_entry_enterprise_reference", "enterprise_id", "reference", unique=True),
         Index("ix_ledger_entry_enterprise_period", "enterprise_id", "period_date"),
+        # What a registered enterprise received: senders' shipments naming its credit code.
+        Index("ix_ledger_entry_counterparty_period", "counterparty_credit_code", "period_date"),
     )
 
     id: Mapped[intpk]
