@@ -38,9 +38,10 @@ worker: install
 
 # The production topology on this machine: nginx (TLS) → two gunicorn processes → the database,
 # Redis and an RQ worker; a fresh demo database (WASTEEX_DATABASE_URL=postgresql… to use PostgreSQL,
-# which is emptied first). Needs nginx (apt-get install nginx-light) and Redis.
+# which is emptied first; REPLICA=1 for a PostgreSQL primary of its own with a streaming standby
+# that the cockpit reads). Needs nginx (apt-get install nginx-light) and Redis.
 topology: install
-	$(BIN)/python deploy/topology.py $(if $(WASTEEX_DATABASE_URL),--database-url $(WASTEEX_DATABASE_URL))
+	$(BIN)/python deploy/topology.py $(if $(WASTEEX_DATABASE_URL),--database-url $(WASTEEX_DATABASE_URL)) $(if $(REPLICA),--replica)
 
 # 50 people for 3 minutes against gunicorn (4 workers) on PostgreSQL with a million ledger
 # entries, then the invariants (benchmarks/load.py; about 10 minutes with the loading).

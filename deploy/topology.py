@@ -11,9 +11,11 @@ counts in Redis, matcher runs are RQ jobs. Usage::
     .venv/bin/python deploy/topology.py [--database-url URL] [--redis-url URL]
 
 prepares a fresh database with the demo data (PostgreSQL: the given database is emptied),
-starts everything, prints the addresses and serves until Ctrl-C. A read replica for the
-dashboards is configuration, not code (point the regulators' workers' WASTEEX_DATABASE_URL
-at it); it is not started here.
+starts everything, prints the addresses and serves until Ctrl-C. With ``--replica`` the database
+is instead a PostgreSQL primary of its own with a streaming standby (``replication.py``), and the
+gunicorn processes read the cockpit from the standby (``WASTEEX_REPLICA_DATABASE_URL``)::
+
+    nginx ─► gunicorn A, B ─► primary ──WAL──► standby ◄── the cockpit's SELECTs
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serving  # noqa: E402
+from replication import StreamingPair  # noqa: E402
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -39,11 +42,13 @@ class Topology:
     """Everything started on ``__enter__`` and stopped on ``__exit__``; ``url`` is nginx's address."""
 
     def __init__(self, workdir: Path, database_url: str | None = None, redis_url: str = DEFAULT_REDIS,
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, replica: bool = False):
+        """``replica``: ignore ``database_url`` and run a PostgreSQL primary with a streaming standby."""
         self.workdir = workdir
         self.database_url = database_url or f"sqlite:///{workdir / 'wasteex.sqlite'}"
         self.redis_url = redis_url
-        self.extra_env = extra_env or {}
+        self.extra_env = dict(extra_env or {})
+        self.pair = StreamingPair() if replica else None
         self.processes: list[subprocess.Popen] = []
         self.backends: list[str] = []
         self.url = ""
@@ -58,11 +63,15 @@ class Topology:
 
     def __enter__(self) -> Topology:
         self.secret = secrets.token_hex(32)
-        log = self.workdir / "setup.log"
-        for command in (["db", "upgrade"], ["seed-demo"]):  # seeding is refused in production
-            serving.flask(self.env("development"), log, *command)
-        production = self.env("production")
+        if self.pair is not None:
+            self.pair.__enter__()
+            self.database_url = self.pair.primary_url
+            self.extra_env["WASTEEX_REPLICA_DATABASE_URL"] = self.pair.standby_url
         try:
+            log = self.workdir / "setup.log"
+            for command in (["db", "upgrade"], ["seed-demo"]):  # seeding is refused in production
+                serving.flask(self.env("development"), log, *command)
+            production = self.env("production")
             for name in ("a", "b"):
                 port = serving.free_port()
                 self.processes.append(serving.start_gunicorn(production, self.workdir, port, name=f"gunicorn-{name}"))
@@ -93,6 +102,8 @@ class Topology:
         for process in reversed(self.processes):
             serving.stop(process)
         self.processes.clear()
+        if self.pair is not None:
+            self.pair.__exit__()
 
 
 def _self_signed(workdir: Path) -> None:
@@ -113,14 +124,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="PostgreSQL URL (emptied first); default: a SQLite file")
     parser.add_argument("--redis-url", default=os.environ.get("WASTEEX_REDIS_URL", DEFAULT_REDIS))
+    parser.add_argument("--replica", action="store_true",
+                        help="a PostgreSQL primary and streaming standby of its own (instead of --database-url)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="wasteex-topology-"))
-    if args.database_url:
+    if args.database_url and not args.replica:
         reset_postgres(args.database_url)
-    with Topology(workdir, args.database_url, args.redis_url) as topology:
+    with Topology(workdir, args.database_url, args.redis_url, replica=args.replica) as topology:
         print(f"nginx       {topology.url}  (self-signed certificate)")
         for backend in topology.backends:
             print(f"gunicorn    {backend}")
+        if topology.pair is not None:
+            print(f"primary     {topology.pair.primary_url}\nstandby     {topology.pair.standby_url}")
         print(f"logs        {workdir}\nCtrl-C stops everything.")
         try:
             topology.processes[-1].wait()

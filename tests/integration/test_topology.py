@@ -1,9 +1,12 @@
-"""The production topology, run: nginx (TLS) → two gunicorn processes → one database, Redis, an RQ worker.
+"""The production topology, run: nginx (TLS) → two gunicorn processes → one database, Redis, an RQ worker;
+on PostgreSQL the database is a primary with a streaming standby that the cockpit reads.
 
 One session crosses processes (signed in through nginx, continued on the other gunicorn,
 signed out there and refused when replayed on the first); nginx spreads requests over both;
 login throttling holds across both processes (Redis); a matcher run posted through nginx is
-done by the RQ worker. Needs nginx and Redis (CI installs nginx); skipped without them.
+done by the RQ worker; with replay paused on the standby, a ledger entry is at once in the
+producer's figures (primary) and not in the cockpit's (standby) until the standby catches up.
+Needs nginx and Redis (CI installs nginx); skipped without them.
 """
 from __future__ import annotations
 
@@ -11,20 +14,20 @@ import json
 import shutil
 import sys
 import time
+from datetime import date
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, is_postgres
+from tests.conftest import is_postgres
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
+import replication  # noqa: E402
 import serving  # noqa: E402
-from topology import Topology, insecure_tls, reset_postgres  # noqa: E402
+from topology import Topology, insecure_tls  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own, flushed before the run
 
@@ -40,27 +43,14 @@ pytestmark = pytest.mark.skipif(not (shutil.which("nginx") or Path("/usr/sbin/ng
                                 reason="needs nginx (apt-get install nginx-light) and Redis on 127.0.0.1:6379")
 
 
-def _own_postgres_database() -> str:
-    """A database beside the test database: the topology's processes must not race the suite's truncation."""
-    url = make_url(PG_URL)
-    name = f"{url.database}_topology"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    own = url.set(database=name).render_as_string(hide_password=False)
-    reset_postgres(own)
-    return own
-
-
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory):
+    if is_postgres() and not replication.available():
+        pytest.skip("needs PostgreSQL's server binaries and the postgres account to run a primary and a standby")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    database = _own_postgres_database() if is_postgres() else None
     workdir = tmp_path_factory.mktemp("topology")
     # Admins must enrol a TOTP second factor in production; this test starts a run with a password alone.
-    with Topology(workdir, database, REDIS_URL, {"WASTEEX_TOTP_REQUIRED_ROLES": ""}) as running:
+    with Topology(workdir, None, REDIS_URL, {"WASTEEX_TOTP_REQUIRED_ROLES": ""}, replica=is_postgres()) as running:
         yield running
 
 
@@ -116,6 +106,45 @@ def test_a_matcher_run_posted_through_nginx_is_done_by_the_rq_worker(topology):
         time.sleep(1)
         status, run = api(f"{topology.backends[1]}/api/v1/matching/runs/{run['id']}", token=token["token"])
     assert run["status"] == "done" and run["optimal"] is True and run["proposals"], run
+
+
+def _token(topology, email: str) -> str:
+    status, body = api(f"{topology.url}/api/v1/auth/token", {"email": email, "password": serving.DEMO_PASSWORD})
+    assert status == 201, body
+    return body["token"]
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the read replica is a PostgreSQL streaming standby")
+def test_the_cockpit_reads_the_streaming_standby_and_everything_else_the_primary(topology):
+    pair, year = topology.pair, date.today().year
+    regulator, producer = _token(topology, "regulator@demo.wasteex.cn"), _token(topology, "producer@demo.wasteex.cn")
+
+    def cockpit_generated() -> float:
+        status, body = api(f"{topology.url}/api/v1/regulator/overview?year={year}", token=regulator)
+        assert status == 200, body
+        return next(row for row in body["years"] if row["year"] == year)["generated_t"]
+
+    def own_generated() -> float:
+        status, body = api(f"{topology.url}/api/v1/stats/utilisation?year={year}", token=producer)
+        assert status == 200, body
+        return body["generated_t"]
+
+    pair.wait_for_replay()
+    city, own = cockpit_generated(), own_generated()
+    enterprise = api(f"{topology.url}/api/v1/me", token=producer)[1]["memberships"][0]["enterprise_id"]
+    stream = api(f"{topology.url}/api/v1/enterprises/{enterprise}/streams", token=producer)[1][0]["id"]
+    pair.pause_replay()
+    try:
+        status, entry = api(f"{topology.url}/api/v1/enterprises/{enterprise}/ledger", {
+            "kind": "generation", "period_date": date.today().isoformat(), "tonnes": "1000", "handler": "李班长",
+            "stream_id": stream, "facility_code": "CS-01"}, producer)
+        assert status == 201, entry
+        assert own_generated() == own + 1000  # the producer reads the primary
+        assert cockpit_generated() == city  # the cockpit reads the standby, which lags on purpose
+    finally:
+        pair.resume_replay()
+    pair.wait_for_replay()
+    assert cockpit_generated() == city + 1000
 
 
 def test_login_throttling_holds_across_processes(topology):
