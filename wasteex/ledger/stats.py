@@ -182,7 +182,7 @@ def closing_stocks_by(flt: StatsFilter, groups) -> dict:
     """{group: {key: closing stock kg}} at the end of the filter's period, several groupings from one scan.
 
     Groups without any storage movement are absent. A ``month`` grouping makes no
-    sense here (stock is cumulative): use :func:`stock_movement_by` for monthly changes.
+    sense here (stock is cumulative): :func:`months_up_to` gives the stock month by month.
     """
     t = MonthlyTotal
     groups = tuple(dict.fromkeys(groups))
