@@ -23,10 +23,11 @@ install: $(STAMP) catalogs
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile -d wasteex/translations
 
+# Served by gunicorn as in production (deploy/gunicorn.conf.py), not by Flask's development server.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) 'wasteex:create_app()'
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_BIN = ROOT / ".venv" / "bin"
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 DEMO_PASSWORD = "wasteex-demo-2025"
 
 
@@ -43,9 +44,9 @@ def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 def start_gunicorn(env: dict[str, str], workdir: Path, port: int, *, workers: int = 2,
                    name: str = "gunicorn") -> subprocess.Popen:
     """gunicorn on 127.0.0.1:``port``, returned once /healthz answers."""
-    server = spawn([str(APP_BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                    "--error-logfile", str(workdir / f"{name}.log"), "--timeout", "60", "wasteex:create_app()"],
-                   env, workdir / f"{name}.out")
+    server = spawn([str(APP_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), "--workers", str(workers),
+                    "--bind", f"127.0.0.1:{port}", "--error-logfile", str(workdir / f"{name}.log"),
+                    "wasteex:create_app()"], env, workdir / f"{name}.out")
     wait_until_up(f"http://127.0.0.1:{port}/healthz", server, workdir / f"{name}.log")
     return server
 

@@ -95,6 +95,15 @@ def test_a_session_signed_in_through_one_process_continues_on_the_other(topology
     assert status in (302, 401) and "/account/login" in headers.get("Location", "/account/login")
 
 
+def test_no_response_names_the_server_software_or_its_version(topology):
+    """gunicorn's own header is replaced by deploy/gunicorn.conf.py; nginx runs with server_tokens off."""
+    for base, expected in ((topology.backends[0], "WasteEx"), (topology.url, "nginx")):
+        for path, status in (("/", 200), ("/static/css/app.css", 200), ("/no/such/page", 404), ("/api/v1/me", 401)):
+            got, headers, _body = fetch(f"{base}{path}")
+            assert got == status, (base, path)
+            assert headers["Server"] == expected, (base, path, headers["Server"])
+
+
 def test_a_matcher_run_posted_through_nginx_is_done_by_the_rq_worker(topology):
     status, token = api(f"{topology.url}/api/v1/auth/token",
                         {"email": "admin@demo.wasteex.cn", "password": serving.DEMO_PASSWORD})
