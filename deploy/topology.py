@@ -8,7 +8,7 @@ Both gunicorn processes and the worker share nothing but the database and Redis:
 are signed cookies checked against a per-user token in the database, login throttling
 counts in Redis, matcher runs are RQ jobs. Usage::
 
-    .venv/bin/python deploy/topology.py [--database-url URL] [--redis-url URL]
+    .venv/bin/python deploy/topology.py [--database-url URL | --replica] [--redis-url URL]
 
 prepares a fresh database with the demo data (PostgreSQL: the given database is emptied),
 starts everything, prints the addresses and serves until Ctrl-C. With ``--replica`` the database

@@ -13,8 +13,8 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import current_user, login_required
 
 from wasteex.forms_support import page_arg
-from wasteex.listing import Page
 from wasteex.geo import Base
+from wasteex.listing import Page
 from wasteex.regulator import charts, exports, flows, queries, report
 from wasteex.regulator.queries import CITY, Period, Slice
 from wasteex.replica import read_from_replica
@@ -80,7 +80,8 @@ def _years(period: Period) -> list[int]:
 
 
 def _breakdowns(piece: Slice, period: Period, dimensions) -> tuple[dict, dict, Page]:
-    """The slice's tables by ``dimensions``, their labels and its largest enterprises, from one scan."""
+    """The slice's tables by ``dimensions``, their labels and its largest enterprises (one scan of the
+    flows and one of the stock for all of them)."""
     tables = queries.breakdowns(current_user, piece, period, (*dimensions, "enterprise"))
     top = queries.league(current_user, piece, period, "-generated", 1, TOP_ENTERPRISES, rows=tables.pop("enterprise"))
     return tables, {dim: queries.labels(dim, [r.key for r in rows]) for dim, rows in tables.items()}, top
