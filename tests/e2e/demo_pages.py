@@ -1,10 +1,14 @@
 """The main pages of each role on the demo data, for the sweeps that visit them all (not a test module)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from sqlalchemy import select
 
+from tests.e2e.harness import sign_in
 from wasteex.accounts.models import User
 from wasteex.agreements.models import Agreement
+from wasteex.demo.data import DEMO_PASSWORD
 from wasteex.extensions import db
 from wasteex.market.models import Demand, Offer
 from wasteex.streams.models import WasteStream
@@ -34,3 +38,18 @@ def main_pages() -> dict[str | None, list[str]]:
                     "/regulator/anomalies/", "/regulator/planner/", "/regulator/quota/", "/matching/runs",
                     f"/lifecycle/enterprise/{producer}", "/ledger/"],
     }
+
+
+def visit(pages: dict[str | None, list[str]], page_for: Callable[[str | None], object]) -> Iterator[tuple[str, object]]:
+    """Each person's main pages in turn, signed in on a page from ``page_for(email)``: yields (path, page)
+    once the page has answered 200 and settled; each person's browser context is closed afterwards."""
+    for email, paths in pages.items():
+        page = page_for(email)
+        if email:
+            sign_in(page, email, DEMO_PASSWORD)
+        for path in paths:
+            response = page.goto(path)
+            assert response.status == 200, (email, path, response.status)
+            page.wait_for_load_state("networkidle")
+            yield path, page
+        page.context.close()

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import is_postgres
-from tests.e2e.demo_pages import main_pages
-from tests.e2e.harness import sign_in
-from wasteex.demo.data import DEMO_PASSWORD
+from tests.e2e.demo_pages import main_pages, visit
 from wasteex.demo.seed import seed_demo
 from wasteex.extensions import db
 
@@ -35,19 +33,15 @@ def test_main_pages_have_no_serious_accessibility_violations(browser, live):
     pages = main_pages()
     db.session.remove()
     found = {}
-    for email, paths in pages.items():
+
+    def page_for(_email):
         context = browser.new_context(base_url=live.url, locale="zh-CN", viewport={"width": 1280, "height": 900},
                                       bypass_csp=True)
         context.set_default_timeout(10_000)
-        page = context.new_page()
-        if email:
-            sign_in(page, email, DEMO_PASSWORD)
-        for path in paths:
-            response = page.goto(path)
-            assert response.status == 200, (email, path, response.status)
-            page.wait_for_load_state("networkidle")
-            if bad := violations(page):
-                found[path] = bad
-        context.close()
+        return context.new_page()
+
+    for path, page in visit(pages, page_for):
+        if bad := violations(page):
+            found[path] = bad
     if found:
         pytest.fail("serious accessibility violations:\n" + "\n".join(f"{p}: {v}" for p, v in found.items()))

@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import is_postgres
-from tests.e2e.demo_pages import PRODUCER, main_pages
-from tests.e2e.harness import new_page, sign_in
+from tests.e2e.demo_pages import PRODUCER, main_pages, visit
+from tests.e2e.harness import new_page
 from wasteex.accounts.models import User
-from wasteex.demo.data import DEMO_PASSWORD
 from wasteex.demo.seed import seed_demo
 from wasteex.enterprises.models import Enterprise, Site
 from wasteex.extensions import db
@@ -77,20 +76,17 @@ def test_stored_payloads_never_run_on_any_main_page(browser, live):
     pages = main_pages()
     db.session.remove()
     errors, dialogs, found, shown = [], [], {}, []
-    for email, paths in pages.items():
+
+    def page_for(_email):
         page = new_page(browser, live, errors)
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        if email:
-            sign_in(page, email, DEMO_PASSWORD)
-        for path in paths:
-            response = page.goto(path)
-            assert response.status == 200, (email, path, response.status)
-            page.wait_for_load_state("networkidle")
-            probe = page.evaluate(PROBE)
-            if page.evaluate(SHOWN):
-                shown.append(path)
-            if any(probe.values()):
-                found[path] = probe
-        page.context.close()
+        return page
+
+    for path, page in visit(pages, page_for):
+        probe = page.evaluate(PROBE)
+        if page.evaluate(SHOWN):
+            shown.append(path)
+        if any(probe.values()):
+            found[path] = probe
     assert found == {} and dialogs == []
     assert len(shown) > sum(map(len, pages.values())) // 2, shown  # the sweep did meet the payloads
