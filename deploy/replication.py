@@ -58,11 +58,14 @@ class StreamingPair:
 
     def __init__(self) -> None:
         self.bin = server_binaries()
-        self.root = Path()
+        self.root: Path | None = None  # the servers' directory, once entered
         self.ports: dict[str, int] = {}
         self.primary_url = self.standby_url = ""
 
     def __enter__(self) -> StreamingPair:
+        if not available():
+            raise RuntimeError("a primary and standby need PostgreSQL's server binaries (initdb, pg_ctl, "
+                               f"pg_basebackup) and, as root, the {SERVICE_ACCOUNT!r} account to run them")
         # Not under pytest's private tmp: the postgres account must be able to reach the directory.
         self.root = Path(tempfile.mkdtemp(prefix="wasteex-pg-"))
         try:
@@ -83,10 +86,13 @@ class StreamingPair:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.root is None:
+            return
         for name in ("standby", "primary"):
             if (self.root / name / "postmaster.pid").exists():
                 self._run("pg_ctl", "-D", self._dir(name), "-m", "immediate", "-w", "stop", check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
 
     # Replication, seen from a test ------------------------------------------------------------
 

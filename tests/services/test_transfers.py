@@ -4,6 +4,8 @@ Refusals are checked in the words a user reads: the platform speaks Chinese firs
 """
 from __future__ import annotations
 
+import json
+import logging
 from datetime import date
 
 import pytest
@@ -379,8 +381,6 @@ def test_overdue_slips_are_announced_once(app, shipping):
 
 
 def test_each_signature_is_a_line_of_the_security_log(shipping, caplog):
-    import json
-    import logging
     w = shipping
     slip = published_slip(w)
     with caplog.at_level(logging.INFO, logger="wasteex.security"):

@@ -2,6 +2,8 @@
 
 The "replica" here is a copy of the test's SQLite file (so the test runs on SQLite only) whose
 monthly totals are then deleted, as if it lagged: what a page shows tells which database it read.
+A real PostgreSQL streaming standby, paused mid-replay, is exercised by the PostgreSQL run of
+tests/integration/test_topology.py.
 """
 from __future__ import annotations
 
